@@ -1,0 +1,3 @@
+"""Sonnim: an omnichannel customer-service desk for online shops."""
+
+__version__ = "0.1.0"

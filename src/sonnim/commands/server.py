@@ -1,0 +1,134 @@
+"""migrate, serve, worker, demo."""
+
+import argparse
+import asyncio
+import logging
+import threading
+import time
+
+logger = logging.getLogger("sonnim.server")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("migrate", help="create or update the database schema")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=migrate)
+
+    p = sub.add_parser("serve", help="serve HTTP and websockets on one port")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--with-worker", action="store_true", help="run the task worker in this process too")
+    p.set_defaults(handler=serve)
+
+    p = sub.add_parser("worker", help="run background tasks (delivery, sweeps)")
+    p.add_argument("--batch", action="store_true", help="run what is due, then exit")
+    p.add_argument("--interval", type=float, default=0.5)
+    p.set_defaults(handler=worker)
+
+    p = sub.add_parser("demo", help="migrate, seed a Korean sample shop, serve with an in-process worker")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--no-serve", action="store_true", help="migrate and seed only")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=demo)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0 if getattr(args, "json", False) else 1)
+    from sonnim.cli import emit
+
+    emit(args, {"migrated": True}, "database is up to date")
+    return 0
+
+
+def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Event | None = None) -> None:
+    """django-tasks-db's worker, plus a sweep every minute that re-enqueues stuck deliveries."""
+    from django.utils.crypto import get_random_string
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    from sonnim.conversations.tasks import sweep_queued_messages
+
+    worker = Worker(
+        queue_names=["default"],
+        interval=interval,
+        batch=batch,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=get_random_string(16),
+        excluded_queue_names=[],
+    )
+    if batch:
+        worker.run()
+        return
+
+    def sweeper() -> None:
+        while not (stop and stop.is_set()):
+            try:
+                sweep_queued_messages.enqueue()
+            except Exception:  # the sweep is a safety net; never kill the worker over it
+                logger.warning("could not enqueue the delivery sweep", exc_info=True)
+            time.sleep(60)
+
+    threading.Thread(target=sweeper, name="sonnim-sweeper", daemon=True).start()
+    if stop is not None:
+        threading.Thread(target=lambda: (stop.wait(), setattr(worker, "running", False)), daemon=True).start()
+    worker.run()
+
+
+def worker(args: argparse.Namespace) -> int:
+    run_worker_loop(interval=args.interval, batch=args.batch)
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+    from django.conf import settings
+
+    from sonnim.core import realtime
+
+    if args.with_worker:
+        threading.Thread(
+            target=run_worker_loop, kwargs={"interval": 0.2}, name="sonnim-worker", daemon=True
+        ).start()
+    if not settings.REDIS_URL and not args.with_worker:
+        logger.warning("no REDIS_URL: pushes from a separate worker process will not reach this server's websockets")
+    config = uvicorn.Config(
+        "sonnim.asgi:application", host=args.host, port=args.port, lifespan="off", log_level="warning", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    realtime.set_server_loop(loop)
+    print(f"Sonnim is serving on http://{args.host}:{args.port}/ (HTTP and websockets)", flush=True)
+    loop.run_until_complete(server.serve())
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from sonnim.cli import emit
+    from sonnim.demo.seed import seed_demo
+
+    migrate(argparse.Namespace(json=True))
+    info = seed_demo()
+    url = f"http://{args.host}:{args.port}/"
+    data = {**info.as_dict(), "url": url}
+    emit(
+        args,
+        data,
+        "\n".join(
+            [
+                "Sonnim demo is ready: a Korean sample shop with customers, orders and conversations.",
+                f"  open      {url}",
+                f"  log in    {info.admin_email} / {info.admin_password}",
+                f"  API token {info.api_token}",
+                f"  inbound   POST {url}api/v1/inboxes/{info.api_inbox_id}/messages "
+                f"(Authorization: Bearer {info.api_inbox_key})",
+            ]
+        ),
+    )
+    if args.no_serve:
+        return 0
+    return serve(argparse.Namespace(host=args.host, port=args.port, with_worker=True))

@@ -1,0 +1,72 @@
+"""One constructor per conversation event type."""
+
+from sonnim.core.actors import Actor
+from sonnim.core.events import record_event
+
+from .models import Conversation, Message
+
+
+def _record(conversation: Conversation, type: str, *, actor: Actor, **data) -> None:
+    record_event(
+        conversation.workspace_id,
+        type,
+        actor=actor,
+        conversation_id=conversation.pk,
+        customer_id=conversation.customer_id,
+        data=data,
+    )
+
+
+def conversation_created(conversation: Conversation, *, actor: Actor) -> None:
+    _record(conversation, "conversation.created", actor=actor, inbox_id=conversation.inbox_id)
+
+
+def conversation_reopened(conversation: Conversation, *, actor: Actor, previous_status: str) -> None:
+    _record(conversation, "conversation.reopened", actor=actor, previous_status=previous_status)
+
+
+def message_event(message: Message, type: str, *, actor: Actor, **extra) -> None:
+    """message.received / message.queued / message.sent / message.delivered / message.failed / note.added"""
+    _record(
+        message.conversation,
+        type,
+        actor=actor,
+        message_id=message.pk,
+        direction=message.direction,
+        delivery_status=message.delivery_status,
+        **extra,
+    )
+
+
+def status_changed(conversation: Conversation, *, actor: Actor, previous: str) -> None:
+    _record(conversation, "conversation.status_changed", actor=actor, status=conversation.status, previous=previous)
+
+
+def assigned(conversation: Conversation, *, actor: Actor, previous_assignee_id: int | None) -> None:
+    _record(
+        conversation,
+        "conversation.assigned",
+        actor=actor,
+        assignee_id=conversation.assignee_id,
+        previous_assignee_id=previous_assignee_id,
+    )
+
+
+def team_changed(conversation: Conversation, *, actor: Actor, previous_team_id: int | None) -> None:
+    _record(
+        conversation, "conversation.team_changed", actor=actor, team_id=conversation.team_id, previous=previous_team_id
+    )
+
+
+def priority_changed(conversation: Conversation, *, actor: Actor, previous: str) -> None:
+    _record(
+        conversation, "conversation.priority_changed", actor=actor, priority=conversation.priority, previous=previous
+    )
+
+
+def tags_changed(conversation: Conversation, *, actor: Actor, added: list[str], removed: list[str]) -> None:
+    _record(conversation, "conversation.tags_changed", actor=actor, added=added, removed=removed)
+
+
+def customer_moved(conversation: Conversation, *, actor: Actor, previous_customer_id: int) -> None:
+    _record(conversation, "conversation.customer_changed", actor=actor, previous_customer_id=previous_customer_id)

@@ -1,0 +1,125 @@
+from django.db import models
+from django.utils import timezone
+
+from sonnim.core.models import Agent, Team, WorkspaceOwned
+from sonnim.customers.models import Customer
+from sonnim.inboxes.models import Inbox
+
+from .choices import DeliveryStatus, Direction, Priority, Status
+
+
+class Tag(WorkspaceOwned):
+    name = models.CharField(max_length=60)
+    color = models.CharField(max_length=7, default="#64748b")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(WorkspaceOwned):
+    """One customer thread with the shop: the ticket. The last message is denormalized onto it so the
+    inbox list is one indexed query."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="conversations")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.MEDIUM)
+    category = models.CharField(max_length=40, blank=True, default="")
+    language = models.CharField(max_length=8, blank=True, default="")
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.CharField(max_length=300, blank=True, default="")
+    thread_key = models.CharField(max_length=255)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    last_message_preview = models.CharField(max_length=200, blank=True, default="")
+    last_message_direction = models.CharField(max_length=8, blank=True, default="")
+    message_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # inbox lists by status, newest activity first, cursor on (last_message_at, id)
+            models.Index(fields=["workspace", "status", "-last_message_at", "-id"], name="conv_status_list_idx"),
+            # "mine" and per-agent lists
+            models.Index(fields=["workspace", "assignee", "status", "-last_message_at"], name="conv_assignee_idx"),
+            # "all" list without a status filter
+            models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_all_idx"),
+            # threading: the latest conversation of a thread key in an inbox
+            models.Index(fields=["workspace", "inbox", "thread_key", "-created_at"], name="conv_thread_idx"),
+            # customer 360
+            models.Index(fields=["workspace", "customer", "-last_message_at"], name="conv_customer_idx"),
+        ]
+
+
+class Message(WorkspaceOwned):
+    """One inbound or outbound item, or an internal note."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    author_kind = models.CharField(max_length=16)  # core.choices.ActorKind
+    author_agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    text = models.TextField(blank=True, default="")
+    html = models.TextField(blank=True, default="")  # sanitized with nh3 before it is stored
+    external_id = models.CharField(max_length=255, null=True, blank=True)
+    delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True, default="")
+    failure_reason = models.CharField(max_length=300, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # queued replies: when the next attempt may start; a worker leases the message by moving it forward
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)  # the channel's own timestamp
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # idempotent ingest: a redelivered webhook meets this constraint, not a check-then-insert
+            models.UniqueConstraint(
+                fields=["inbox", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="message_unique_external_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="message_timeline_idx"),
+            # the delivery sweep: queued messages whose lease ran out
+            models.Index(fields=["delivery_status", "next_attempt_at"], name="message_delivery_idx"),
+        ]
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    return f"attachments/{instance.workspace_id}/{timezone.now():%Y/%m}/{filename}"
+
+
+class Attachment(WorkspaceOwned):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class SearchEntry(WorkspaceOwned):
+    """Pre-tokenized text (kiwipiepy morphemes) of a message, subject or customer name. The SQLite FTS5
+    table or the PostgreSQL tsvector column over `tokens` is made by migration (see search.py)."""
+
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+    message_id = models.BigIntegerField(null=True, blank=True)
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    tokens = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["message_id"], name="search_message_idx"),  # reindex a message
+            models.Index(fields=["customer_id"], name="search_customer_idx"),  # reindex a customer
+        ]

@@ -1,0 +1,164 @@
+from datetime import datetime
+
+from ninja import Field, Schema
+
+from .models import Conversation, Message
+from .attachments import attachment_url
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class InboxRef(Schema):
+    id: int
+    kind: str
+    name: str
+
+
+class LastMessage(Schema):
+    text: str
+    created_at: datetime
+    direction: str
+
+
+class ConversationOut(Schema):
+    id: int
+    status: str
+    priority: str
+    subject: str
+    category: str
+    language: str
+    customer: Ref
+    inbox: InboxRef
+    assignee: Ref | None
+    team: Ref | None
+    tags: list[str]
+    last_message: LastMessage
+    message_count: int
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    created_at: datetime
+
+
+class ConversationPage(Schema):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str
+
+
+class MessageOut(Schema):
+    id: int
+    conversation_id: int
+    direction: str
+    author: dict
+    text: str
+    html: str
+    delivery_status: str
+    failure_reason: str
+    attempts: int
+    language: str
+    attachments: list[AttachmentOut]
+    created_at: datetime
+
+
+class ConversationDetail(ConversationOut):
+    messages: list[MessageOut]
+
+
+class AttachmentIn(Schema):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field("application/octet-stream", max_length=120)
+    data_base64: str
+
+
+class ReplyIn(Schema):
+    text: str = Field("", max_length=100_000)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+
+
+class AssignIn(Schema):
+    assignee_id: int | None
+
+
+class TeamIn(Schema):
+    team_id: int | None
+
+
+class StatusIn(Schema):
+    status: str
+    snoozed_until: datetime | None = None
+
+
+class PriorityIn(Schema):
+    priority: str
+
+
+class TagsIn(Schema):
+    add: list[str] = Field(default_factory=list, max_length=50)
+    remove: list[str] = Field(default_factory=list, max_length=50)
+
+
+class SearchHitOut(Schema):
+    conversation_id: int | None
+    message_id: int | None
+    customer_id: int | None
+    customer_name: str
+    text: str
+    created_at: datetime | None
+
+
+def conversation_out(c: Conversation) -> ConversationOut:
+    """Reads only rows the selector fetched up front (no lazy relation)."""
+    return ConversationOut(
+        id=c.pk,
+        status=c.status,
+        priority=c.priority,
+        subject=c.subject,
+        category=c.category,
+        language=c.language,
+        customer=Ref(id=c.customer_id, name=c.customer.display_name),
+        inbox=InboxRef(id=c.inbox_id, kind=c.inbox.kind, name=c.inbox.name),
+        assignee=Ref(id=c.assignee_id, name=c.assignee.display_name) if c.assignee_id else None,
+        team=Ref(id=c.team_id, name=c.team.name) if c.team_id else None,
+        tags=[t.name for t in c.tags.all()],
+        last_message=LastMessage(
+            text=c.last_message_preview, created_at=c.last_message_at, direction=c.last_message_direction
+        ),
+        message_count=c.message_count,
+        first_response_at=c.first_response_at,
+        resolved_at=c.resolved_at,
+        created_at=c.created_at,
+    )
+
+
+def message_out(m: Message) -> MessageOut:
+    return MessageOut(
+        id=m.pk,
+        conversation_id=m.conversation_id,
+        direction=m.direction,
+        author={
+            "kind": m.author_kind,
+            "id": m.author_agent_id,
+            "name": m.author_agent.display_name if m.author_agent_id else "",
+        },
+        text=m.text,
+        html=m.html,
+        delivery_status=m.delivery_status,
+        failure_reason=m.failure_reason,
+        attempts=m.attempts,
+        language=m.language,
+        attachments=[
+            AttachmentOut(id=a.pk, filename=a.filename, content_type=a.content_type, size=a.size, url=attachment_url(a))
+            for a in m.attachments.all()
+        ],
+        created_at=m.created_at,
+    )

@@ -1,0 +1,172 @@
+"""Reads of conversations and messages: scoped to a workspace, related rows fetched up front."""
+
+import base64
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from sonnim.core.errors import NotFound, SonnimError
+from sonnim.core.models import Workspace
+
+from . import search
+from .errors import ConversationError
+from .models import Attachment, Conversation, Message, Tag
+
+
+def get_conversation(workspace: Workspace, conversation_id: int) -> Conversation:
+    conversation = (
+        Conversation.objects.for_workspace(workspace)
+        .filter(pk=conversation_id)
+        .select_related("inbox", "customer", "assignee", "team")
+        .first()
+    )
+    if conversation is None:
+        raise NotFound(ConversationError.CONVERSATION_NOT_FOUND, _("Conversation not found."))
+    return conversation
+
+
+def get_message(workspace: Workspace, message_id: int) -> Message:
+    message = (
+        Message.objects.for_workspace(workspace)
+        .filter(pk=message_id)
+        .select_related("conversation", "author_agent")
+        .prefetch_related("attachments")
+        .first()
+    )
+    if message is None:
+        raise NotFound(ConversationError.MESSAGE_NOT_FOUND, _("Message not found."))
+    return message
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    status: str | None = None  # one status, or "active" for open+pending+snoozed
+    assignee_id: int | None = None
+    unassigned: bool = False
+    team_id: int | None = None
+    inbox_id: int | None = None
+    tag: str | None = None
+    priority: str | None = None
+    customer_id: int | None = None
+    q: str | None = None
+
+
+@dataclass
+class Page:
+    items: list = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+def encode_cursor(conversation: Conversation) -> str:
+    raw = f"{conversation.last_message_at.isoformat()}|{conversation.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|")
+        return datetime.fromisoformat(moment), int(pk)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SonnimError(ConversationError.BAD_CURSOR, _("The cursor is not valid.")) from exc
+
+
+def filtered_conversations(workspace: Workspace, filters: ConversationFilters) -> QuerySet[Conversation]:
+    qs = Conversation.objects.for_workspace(workspace)
+    if filters.status == "active":
+        qs = qs.filter(status__in=["open", "pending", "snoozed"])
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee_id:
+        qs = qs.filter(assignee_id=filters.assignee_id)
+    if filters.team_id:
+        qs = qs.filter(team_id=filters.team_id)
+    if filters.inbox_id:
+        qs = qs.filter(inbox_id=filters.inbox_id)
+    if filters.priority:
+        qs = qs.filter(priority=filters.priority)
+    if filters.customer_id:
+        qs = qs.filter(customer_id=filters.customer_id)
+    if filters.tag:
+        qs = qs.filter(tags__name=filters.tag)
+    if filters.q:
+        qs = qs.filter(pk__in=search.conversation_ids_matching(workspace, filters.q))
+    return qs
+
+
+def list_conversations(
+    workspace: Workspace, filters: ConversationFilters, *, cursor: str | None = None, limit: int = 25
+) -> Page:
+    """Newest activity first, cursor on (last_message_at, id) over the matching index: constant
+    query count and cost whatever the page."""
+    qs = filtered_conversations(workspace, filters)
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
+    rows = list(
+        qs.select_related("customer", "inbox", "assignee", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .order_by("-last_message_at", "-pk")[: limit + 1]
+    )
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return Page(items=rows[:limit], next_cursor=next_cursor)
+
+
+def conversation_messages(conversation: Conversation, *, limit: int = 200) -> list[Message]:
+    """The newest `limit` messages in time order, with their authors and attachments."""
+    rows = list(
+        Message.objects.filter(conversation=conversation, workspace_id=conversation.workspace_id)
+        .select_related("author_agent")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("pk")))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def count_by_status(workspace: Workspace) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = Conversation.objects.for_workspace(workspace).values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    conversation_id: int | None
+    message_id: int | None
+    customer_id: int | None
+    customer_name: str
+    text: str
+    created_at: datetime | None
+
+
+def search_results(workspace: Workspace, query: str, *, limit: int = 20) -> list[SearchResult]:
+    """Hits with their message text and customer name, in three queries whatever the limit."""
+    from sonnim.customers.models import Customer
+
+    hits = search.search(workspace, query, limit=limit)
+    messages = Message.objects.for_workspace(workspace).in_bulk([h.message_id for h in hits if h.message_id])
+    names = dict(
+        Customer.objects.for_workspace(workspace)
+        .filter(pk__in={h.customer_id for h in hits if h.customer_id})
+        .values_list("pk", "display_name")
+    )
+    results = []
+    for h in hits:
+        message = messages.get(h.message_id)
+        results.append(
+            SearchResult(
+                conversation_id=h.conversation_id,
+                message_id=h.message_id,
+                customer_id=h.customer_id,
+                customer_name=names.get(h.customer_id, ""),
+                text=message.text if message else names.get(h.customer_id, ""),
+                created_at=message.created_at if message else None,
+            )
+        )
+    return results

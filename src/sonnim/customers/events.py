@@ -1,0 +1,42 @@
+from sonnim.core.actors import Actor
+from sonnim.core.events import record_event
+
+from .models import Customer, CustomerMerge
+
+
+def customer_created(customer: Customer, *, actor: Actor) -> None:
+    record_event(customer.workspace_id, "customer.created", actor=actor, customer_id=customer.pk)
+
+
+def customer_updated(customer: Customer, *, actor: Actor, fields: list[str]) -> None:
+    # Field names only: the values may be PII.
+    record_event(
+        customer.workspace_id, "customer.updated", actor=actor, customer_id=customer.pk, data={"fields": fields}
+    )
+
+
+def customers_merged(merge: CustomerMerge, *, actor: Actor) -> None:
+    record_event(
+        merge.workspace_id,
+        "customer.merged",
+        actor=actor,
+        customer_id=merge.target_id,
+        data={
+            "merge_id": merge.pk,
+            "source_id": merge.source_id,
+            "target_id": merge.target_id,
+            "identities": len(merge.identity_ids),
+            "conversations": len(merge.conversation_ids),
+            "orders": len(merge.order_ids),
+        },
+    )
+
+
+def customers_unmerged(merge: CustomerMerge, *, actor: Actor) -> None:
+    record_event(
+        merge.workspace_id,
+        "customer.unmerged",
+        actor=actor,
+        customer_id=merge.source_id,
+        data={"merge_id": merge.pk, "source_id": merge.source_id, "target_id": merge.target_id},
+    )

@@ -1,0 +1,19 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ChannelKind(models.TextChoices):
+    API = "api", _("API")  # any system posting JSON; replies go out as signed webhooks
+    EMAIL = "email", _("Email")
+    WEBCHAT = "webchat", _("Web chat")
+    KAKAO = "kakao", _("KakaoTalk")
+    TALKTALK = "talktalk", _("Naver TalkTalk")
+    SMS = "sms", _("SMS")
+    PHONE = "phone", _("Phone")
+    BOARD = "board", _("1:1 board")
+    SNS = "sns", _("Social")
+
+
+# Channels where one customer talks in one running thread: a new message continues the customer's
+# latest conversation. Email (and the board) thread by their own headers/posts instead.
+CONTINUOUS_KINDS = {ChannelKind.API, ChannelKind.WEBCHAT, ChannelKind.KAKAO, ChannelKind.TALKTALK, ChannelKind.SMS}

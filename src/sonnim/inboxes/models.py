@@ -1,0 +1,28 @@
+from django.db import models
+from django.utils import timezone
+
+from sonnim.core.crypto import EncryptedTextField
+from sonnim.core.models import WorkspaceOwned
+
+from .choices import ChannelKind
+
+
+class Inbox(WorkspaceOwned):
+    """One configured channel instance, e.g. "Shop A's Kakao channel". The key authenticates inbound
+    calls and webhooks (only its hash is searched; the encrypted copy is shown to admins)."""
+
+    kind = models.CharField(max_length=20, choices=ChannelKind.choices)
+    name = models.CharField(max_length=120)
+    key_hash = models.CharField(max_length=64, unique=True)  # inbound auth lookup
+    key = EncryptedTextField()
+    settings = models.JSONField(default=dict, blank=True)  # non-secret, per kind (validated by the adapter)
+    credentials = EncryptedTextField(blank=True, default="")  # JSON of secrets, per kind
+    webhook_url = models.URLField(max_length=500, blank=True, default="")  # api kind: where replies go
+    signing_secret = EncryptedTextField(blank=True, default="")  # HMAC for inbound checks and outbound webhooks
+    require_signature = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    is_bot_enabled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,72 @@
+"""Writes of inboxes."""
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from sonnim.core import crypto
+from sonnim.core.actors import SYSTEM, Actor
+from sonnim.core.errors import SonnimError
+from sonnim.core.events import record_event
+from sonnim.core.models import Workspace
+
+from .choices import ChannelKind
+from .errors import InboxError
+from .models import Inbox
+
+
+@dataclass(frozen=True)
+class CreatedInbox:
+    inbox: Inbox
+    key: str
+
+
+@transaction.atomic
+def create_inbox(
+    workspace: Workspace,
+    *,
+    kind: str,
+    name: str,
+    webhook_url: str = "",
+    signing_secret: str | None = None,
+    require_signature: bool = False,
+    settings: dict | None = None,
+    credentials: dict | None = None,
+    actor: Actor = SYSTEM,
+) -> CreatedInbox:
+    if kind not in ChannelKind.values:
+        raise SonnimError(InboxError.UNKNOWN_KIND, _("Unknown channel kind."), details={"kind": kind})
+    key = "inb_" + secrets.token_urlsafe(24)
+    inbox = Inbox.objects.create(
+        workspace=workspace,
+        kind=kind,
+        name=name,
+        key=key,
+        key_hash=crypto.secret_hash(key),
+        webhook_url=webhook_url,
+        signing_secret=signing_secret if signing_secret is not None else secrets.token_urlsafe(32),
+        require_signature=require_signature,
+        settings=settings or {},
+        credentials=json.dumps(credentials) if credentials else "",
+    )
+    record_event(workspace, "inbox.created", actor=actor, data={"inbox_id": inbox.pk, "kind": kind})
+    return CreatedInbox(inbox=inbox, key=key)
+
+
+@transaction.atomic
+def update_inbox(inbox: Inbox, *, actor: Actor, **changes) -> Inbox:
+    allowed = {"name", "webhook_url", "require_signature", "is_active", "is_bot_enabled", "settings"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise SonnimError("invalid_input", _("These fields cannot be changed."), details=sorted(unknown))
+    inbox = Inbox.objects.select_for_update().get(pk=inbox.pk, workspace_id=inbox.workspace_id)
+    changed = [k for k, v in changes.items() if getattr(inbox, k) != v]
+    for k in changed:
+        setattr(inbox, k, changes[k])
+    if changed:
+        inbox.save(update_fields=changed)
+        record_event(inbox.workspace_id, "inbox.updated", actor=actor, data={"inbox_id": inbox.pk, "fields": changed})
+    return inbox

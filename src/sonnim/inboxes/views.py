@@ -1,0 +1,50 @@
+"""The webhook entry point of every channel: /hooks/<kind>/<inbox_key>.
+
+verify -> parse -> receive_message() per message -> acknowledge. A rejected call gets a 4xx with its
+code and reason and a log line with the code (never the body: it may carry PII)."""
+
+import json
+import logging
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from sonnim.conversations.pipeline import receive_message
+from sonnim.core.errors import SonnimError
+
+from .adapters import adapter_for
+from .adapters.base import WebhookRejected
+from .selectors import inbox_config, inbox_for_key
+
+logger = logging.getLogger("sonnim.hooks")
+
+
+def _reject(kind: str, code: str, reason: str, status: int) -> JsonResponse:
+    logger.warning("webhook rejected kind=%s code=%s status=%s", kind, code, status)
+    return JsonResponse({"code": code, "message": reason, "details": None}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def hook(request: HttpRequest, kind: str, inbox_key: str) -> HttpResponse:
+    adapter_class = adapter_for(kind)
+    if adapter_class is None:
+        return _reject(kind, "unknown_channel_kind", "No channel of this kind.", 404)
+    try:
+        inbox = inbox_for_key(inbox_key, kind=kind)
+    except SonnimError as exc:
+        return _reject(kind, exc.code, exc.message, exc.status)
+    adapter = adapter_class(inbox_config(inbox))
+    try:
+        adapter.verify(request)
+        inbound = adapter.parse(request)
+    except WebhookRejected as exc:
+        return _reject(kind, exc.code, exc.reason, exc.status)
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+        return _reject(kind, "malformed_payload", f"The payload is missing or has a bad field ({type(exc).__name__}).", 400)
+    try:
+        received = [receive_message(message) for message in inbound]
+    except SonnimError as exc:
+        return _reject(kind, exc.code, exc.message, exc.status)
+    return adapter.acknowledge(received)

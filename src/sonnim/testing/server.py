@@ -1,0 +1,84 @@
+"""Run the real `sonnim serve` (uvicorn, HTTP + websockets) in a subprocess on the test database."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    """The database the test is using (pytest-django's test database), as a DATABASE_URL."""
+    d = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(d['NAME']).resolve()}"
+    host = d.get("HOST") or "127.0.0.1"
+    port = d.get("PORT") or 5432
+    user = d.get("USER") or "postgres"
+    password = f":{d['PASSWORD']}" if d.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{d['NAME']}"
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "sonnim.settings.dev",
+        "SONNIM_REDIS_PREFIX": settings.REDIS_PREFIX,
+        "SONNIM_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PYTHONWARNINGS": "ignore",
+    }
+    env.update(extra)
+    return env
+
+
+class ServerProcess:
+    def __init__(self, *, with_worker: bool = False, env: dict | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "sonnim.cli", "serve", "--port", str(self.port)]
+        if with_worker:
+            args.append("--with-worker")
+        self.proc = subprocess.Popen(
+            args, env=subprocess_env(**(env or {})), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stdout.read().decode(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310 - localhost
+                    return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start in time")
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+
+    def __enter__(self) -> "ServerProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
