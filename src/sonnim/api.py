@@ -39,7 +39,9 @@ def on_validation_error(request: HttpRequest, exc: ValidationError):
     ]
     logger.info("api %s %s -> 422 invalid_input", request.method, request.path)
     return api.create_response(
-        request, error_body(CoreError.INVALID_INPUT, "The request does not match the schema.", details), status=422
+        request,
+        error_body(CoreError.INVALID_INPUT, "The request does not match the schema.", details),
+        status=422,
     )
 
 
@@ -66,6 +68,7 @@ def on_404(request: HttpRequest, exc: Http404):
 
 
 def register_routers() -> None:
+    from sonnim.automation.api import router as automation_router
     from sonnim.conversations.api import router as conversations_router
     from sonnim.core.api import router as core_router
     from sonnim.customers.api import router as customers_router
@@ -75,6 +78,7 @@ def register_routers() -> None:
     api.add_router("/v1", inboxes_router)
     api.add_router("/v1", conversations_router)
     api.add_router("/v1", customers_router)
+    api.add_router("/v1", automation_router)
 
 
 register_routers()

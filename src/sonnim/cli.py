@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args) or 0
     except SonnimError as exc:
         if getattr(args, "json", False):
-            print(json.dumps({"code": exc.code, "message": exc.message, "details": exc.details}, ensure_ascii=False))
+            print(
+                json.dumps(
+                    {"code": exc.code, "message": exc.message, "details": exc.details}, ensure_ascii=False
+                )
+            )
         else:
             print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
         return 2

@@ -31,13 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=token_create)
 
-    inbox = sub.add_parser("inbox", help="inboxes (channel instances)").add_subparsers(dest="action", required=True)
+    inbox = sub.add_parser("inbox", help="inboxes (channel instances)").add_subparsers(
+        dest="action", required=True
+    )
     p = inbox.add_parser("create")
     p.add_argument("--workspace", required=True)
     p.add_argument("--kind", required=True)
     p.add_argument("--name", required=True)
     p.add_argument("--webhook-url", default="", help="api inboxes: where replies are POSTed")
-    p.add_argument("--require-signature", action="store_true", help="api inboxes: inbound calls must be signed")
+    p.add_argument(
+        "--require-signature", action="store_true", help="api inboxes: inbound calls must be signed"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=inbox_create)
 
@@ -55,11 +59,20 @@ def agent_create(args: argparse.Namespace) -> int:
     from sonnim.core.services import create_agent
 
     created = create_agent(
-        get_workspace(args.workspace), email=args.email, role=args.role, display_name=args.name, password=args.password
+        get_workspace(args.workspace),
+        email=args.email,
+        role=args.role,
+        display_name=args.name,
+        password=args.password,
     )
     a = created.agent
     data = {"id": a.pk, "email": a.user.username, "role": a.role, "password": created.password}
-    emit(args, data, f"agent {a.pk} {a.user.username} ({a.role})" + (f" password: {created.password}" if created.password else ""))
+    emit(
+        args,
+        data,
+        f"agent {a.pk} {a.user.username} ({a.role})"
+        + (f" password: {created.password}" if created.password else ""),
+    )
     return 0
 
 

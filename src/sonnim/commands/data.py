@@ -25,6 +25,7 @@ def import_orders(args: argparse.Namespace) -> int:
     emit(
         args,
         asdict(result),
-        f"{result.orders_created} orders created, {result.orders_updated} updated, {len(result.errors)} rows refused",
+        f"{result.orders_created} orders created, {result.orders_updated} updated, "
+        f"{len(result.errors)} rows refused",
     )
     return 1 if result.errors else 0

@@ -94,9 +94,16 @@ def serve(args: argparse.Namespace) -> int:
             target=run_worker_loop, kwargs={"interval": 0.2}, name="sonnim-worker", daemon=True
         ).start()
     if not settings.REDIS_URL and not args.with_worker:
-        logger.warning("no REDIS_URL: pushes from a separate worker process will not reach this server's websockets")
+        logger.warning(
+            "no REDIS_URL: pushes from a separate worker process will not reach this server's websockets"
+        )
     config = uvicorn.Config(
-        "sonnim.asgi:application", host=args.host, port=args.port, lifespan="off", log_level="warning", ws="websockets-sansio"
+        "sonnim.asgi:application",
+        host=args.host,
+        port=args.port,
+        lifespan="off",
+        log_level="warning",
+        ws="websockets-sansio",
     )
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()

@@ -84,7 +84,9 @@ def _row_problem(row: dict) -> str:
     return ""
 
 
-def _upsert_order(workspace, number: str, rows: list[dict], tz, result: ImportResult, *, actor: Actor) -> None:
+def _upsert_order(
+    workspace, number: str, rows: list[dict], tz, result: ImportResult, *, actor: Actor
+) -> None:
     first = rows[0]
     customer = _customer_for_row(workspace, first, result)
     ordered_at = datetime.fromisoformat(first["ordered_at"].strip())
@@ -120,7 +122,9 @@ def _upsert_order(workspace, number: str, rows: list[dict], tz, result: ImportRe
         result.items += 1
     if created:
         result.orders_created += 1
-        record_event(workspace, "order.imported", actor=actor, customer_id=customer.pk, data={"order_id": order.pk})
+        record_event(
+            workspace, "order.imported", actor=actor, customer_id=customer.pk, data={"order_id": order.pk}
+        )
     else:
         result.orders_updated += 1
 
@@ -141,7 +145,11 @@ def _customer_for_row(workspace: Workspace, row: dict, result: ImportResult) -> 
 
     result.customers_created += 1
     return create_customer(
-        workspace, name=(row.get("customer_name") or "").strip(), email=email, phone=phone, member_id=member_id,
+        workspace,
+        name=(row.get("customer_name") or "").strip(),
+        email=email,
+        phone=phone,
+        member_id=member_id,
         actor=SYSTEM,
     )
 
@@ -154,3 +162,58 @@ def move_orders(source: Customer, target: Customer, *, ids: list[int] | None = N
     moved = list(qs.order_by("pk").values_list("pk", flat=True))
     Order.objects.filter(pk__in=moved).update(customer=target)
     return moved
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_krw: int
+    option: str = ""
+
+
+@transaction.atomic
+def create_order(
+    workspace: Workspace,
+    *,
+    customer: Customer,
+    number: str,
+    ordered_at: datetime,
+    lines: list[OrderLine],
+    status: str = OrderStatus.PAID,
+    platform: str = "",
+    tracking_number: str = "",
+    carrier: str = "",
+    actor: Actor = SYSTEM,
+) -> Order:
+    """One order with its items, as a platform connector (or the demo) reports it. Products are matched
+    by SKU and made on first sight, like the CSV import."""
+    if status not in OrderStatus.values:
+        raise SonnimError("invalid_input", _("Unknown order status."), details={"status": status})
+    order = Order.objects.create(
+        workspace=workspace,
+        customer=customer,
+        number=number,
+        status=status,
+        ordered_at=ordered_at,
+        total_krw=sum(line.quantity * line.unit_price_krw for line in lines),
+        platform=platform,
+        tracking_number=tracking_number,
+        carrier=carrier,
+    )
+    for line in lines:
+        product, _created = Product.objects.get_or_create(
+            workspace=workspace, sku=line.sku, defaults={"name": line.name, "price_krw": line.unit_price_krw}
+        )
+        OrderItem.objects.create(
+            workspace=workspace,
+            order=order,
+            product=product,
+            name=line.name,
+            option=line.option,
+            quantity=line.quantity,
+            unit_price_krw=line.unit_price_krw,
+        )
+    record_event(workspace, "order.created", actor=actor, customer_id=customer.pk, data={"order_id": order.pk})
+    return order

@@ -69,7 +69,9 @@ def list_conversations(request: HttpRequest, query: Query[ListQuery]):
         customer_id=query.customer,
         q=query.q,
     )
-    page = selectors.list_conversations(ctx.workspace, filters, cursor=query.cursor, limit=max(1, min(query.limit, 100)))
+    page = selectors.list_conversations(
+        ctx.workspace, filters, cursor=query.cursor, limit=max(1, min(query.limit, 100))
+    )
     return ConversationPage(items=[conversation_out(c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -88,7 +90,9 @@ def _files(payload: ReplyIn) -> list[services.FileUpload]:
         try:
             data = base64.b64decode(a.data_base64, validate=True)
         except (binascii.Error, ValueError) as exc:
-            raise SonnimError("invalid_attachment", _("Attachment %(name)s is not valid base64.") % {"name": a.filename}) from exc
+            raise SonnimError(
+                "invalid_attachment", _("Attachment %(name)s is not valid base64.") % {"name": a.filename}
+            ) from exc
         files.append(services.FileUpload(a.filename, a.content_type, data))
     return files
 
@@ -142,7 +146,9 @@ def set_status(request: HttpRequest, conversation_id: int, payload: StatusIn):
 
     if payload.status not in Status.values:
         raise SonnimError("invalid_input", _("Unknown status."), details={"status": payload.status})
-    services.set_status(conversation, status=payload.status, snoozed_until=payload.snoozed_until, actor=ctx.actor)
+    services.set_status(
+        conversation, status=payload.status, snoozed_until=payload.snoozed_until, actor=ctx.actor
+    )
     return conversation_out(selectors.get_conversation(ctx.workspace, conversation_id))
 
 
@@ -174,4 +180,3 @@ def retry(request: HttpRequest, message_id: int):
 def search_messages(request: HttpRequest, q: str, limit: int = 20):
     """Korean and English full text over messages, subjects and customer names, newest first."""
     return selectors.search_results(request.auth.workspace, q, limit=max(1, min(limit, 100)))
-

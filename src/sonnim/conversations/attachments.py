@@ -29,7 +29,22 @@ ALLOWED_TYPES = {
     "application/vnd.hancom.hwpx",
 }
 # Files that run when opened are refused whatever type they claim.
-BLOCKED_EXTENSIONS = {".exe", ".bat", ".cmd", ".com", ".js", ".msi", ".scr", ".vbs", ".ps1", ".jar", ".sh", ".html", ".htm", ".svg"}
+BLOCKED_EXTENSIONS = {
+    ".exe",
+    ".bat",
+    ".cmd",
+    ".com",
+    ".js",
+    ".msi",
+    ".scr",
+    ".vbs",
+    ".ps1",
+    ".jar",
+    ".sh",
+    ".html",
+    ".htm",
+    ".svg",
+}
 _MAGIC = {
     b"\x89PNG": "image/png",
     b"\xff\xd8\xff": "image/jpeg",
@@ -67,7 +82,12 @@ def check_attachment(filename: str, content_type: str, data: bytes) -> str:
     declared = (content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream").lower()
     actual = sniffed or declared
     allowed = actual in ALLOWED_TYPES or actual.startswith(ALLOWED_PREFIXES)
-    if ext in BLOCKED_EXTENSIONS or sniffed == "application/x-msdownload" or not allowed or actual == "image/svg+xml":
+    if (
+        ext in BLOCKED_EXTENSIONS
+        or sniffed == "application/x-msdownload"
+        or not allowed
+        or actual == "image/svg+xml"
+    ):
         raise SonnimError(
             ConversationError.ATTACHMENT_TYPE,
             _("Files of this type cannot be attached: %(name)s") % {"name": filename},
@@ -80,7 +100,11 @@ def store_attachment(message: Message, *, filename: str, content_type: str, data
     filename = safe_filename(filename)
     content_type = check_attachment(filename, content_type, data)
     attachment = Attachment(
-        workspace_id=message.workspace_id, message=message, filename=filename, content_type=content_type, size=len(data)
+        workspace_id=message.workspace_id,
+        message=message,
+        filename=filename,
+        content_type=content_type,
+        size=len(data),
     )
     attachment.file.save(filename, ContentFile(data), save=False)
     attachment.save()

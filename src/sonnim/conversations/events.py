@@ -39,7 +39,13 @@ def message_event(message: Message, type: str, *, actor: Actor, **extra) -> None
 
 
 def status_changed(conversation: Conversation, *, actor: Actor, previous: str) -> None:
-    _record(conversation, "conversation.status_changed", actor=actor, status=conversation.status, previous=previous)
+    _record(
+        conversation,
+        "conversation.status_changed",
+        actor=actor,
+        status=conversation.status,
+        previous=previous,
+    )
 
 
 def assigned(conversation: Conversation, *, actor: Actor, previous_assignee_id: int | None) -> None:
@@ -54,13 +60,21 @@ def assigned(conversation: Conversation, *, actor: Actor, previous_assignee_id: 
 
 def team_changed(conversation: Conversation, *, actor: Actor, previous_team_id: int | None) -> None:
     _record(
-        conversation, "conversation.team_changed", actor=actor, team_id=conversation.team_id, previous=previous_team_id
+        conversation,
+        "conversation.team_changed",
+        actor=actor,
+        team_id=conversation.team_id,
+        previous=previous_team_id,
     )
 
 
 def priority_changed(conversation: Conversation, *, actor: Actor, previous: str) -> None:
     _record(
-        conversation, "conversation.priority_changed", actor=actor, priority=conversation.priority, previous=previous
+        conversation,
+        "conversation.priority_changed",
+        actor=actor,
+        priority=conversation.priority,
+        previous=previous,
     )
 
 
@@ -69,4 +83,6 @@ def tags_changed(conversation: Conversation, *, actor: Actor, added: list[str], 
 
 
 def customer_moved(conversation: Conversation, *, actor: Actor, previous_customer_id: int) -> None:
-    _record(conversation, "conversation.customer_changed", actor=actor, previous_customer_id=previous_customer_id)
+    _record(
+        conversation, "conversation.customer_changed", actor=actor, previous_customer_id=previous_customer_id
+    )

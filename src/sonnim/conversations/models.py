@@ -47,9 +47,13 @@ class Conversation(WorkspaceOwned):
     class Meta:
         indexes = [
             # inbox lists by status, newest activity first, cursor on (last_message_at, id)
-            models.Index(fields=["workspace", "status", "-last_message_at", "-id"], name="conv_status_list_idx"),
+            models.Index(
+                fields=["workspace", "status", "-last_message_at", "-id"], name="conv_status_list_idx"
+            ),
             # "mine" and per-agent lists
-            models.Index(fields=["workspace", "assignee", "status", "-last_message_at"], name="conv_assignee_idx"),
+            models.Index(
+                fields=["workspace", "assignee", "status", "-last_message_at"], name="conv_assignee_idx"
+            ),
             # "all" list without a status filter
             models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_all_idx"),
             # threading: the latest conversation of a thread key in an inbox
@@ -66,9 +70,16 @@ class Message(WorkspaceOwned):
     inbox = models.ForeignKey(Inbox, on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(max_length=8, choices=Direction.choices)
     author_kind = models.CharField(max_length=16)  # core.choices.ActorKind
-    author_agent = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author_agent = models.ForeignKey(
+        Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     text = models.TextField(blank=True, default="")
     html = models.TextField(blank=True, default="")  # sanitized with nh3 before it is stored
+    # Email: the quoted history and signature the sender did not newly write; `text` holds only the new
+    # part, the timeline shows this behind "show quoted text".
+    quoted_text = models.TextField(blank=True, default="")
+    # Machine-generated or bulk mail (vacation notice, mailing list): never answered automatically.
+    is_auto_reply = models.BooleanField(default=False)
     external_id = models.CharField(max_length=255, null=True, blank=True)
     delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True, default="")
     failure_reason = models.CharField(max_length=300, blank=True, default="")

@@ -125,7 +125,12 @@ def find_or_open_conversation(
             events.status_changed(latest, actor=actor, previous=previous)
         return latest, False
     window = timedelta(days=inbox.workspace.reopen_window_days)
-    if latest is not None and latest.status == Status.RESOLVED and latest.resolved_at and now - latest.resolved_at <= window:
+    if (
+        latest is not None
+        and latest.status == Status.RESOLVED
+        and latest.resolved_at
+        and now - latest.resolved_at <= window
+    ):
         latest.status, latest.resolved_at = Status.OPEN, None
         latest.save(update_fields=["status", "resolved_at"])
         events.conversation_reopened(latest, actor=actor, previous_status=Status.RESOLVED)

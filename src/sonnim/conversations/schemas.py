@@ -2,8 +2,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
-from .models import Conversation, Message
 from .attachments import attachment_url
+from .models import Conversation, Message
 
 
 class Ref(Schema):
@@ -157,7 +157,9 @@ def message_out(m: Message) -> MessageOut:
         attempts=m.attempts,
         language=m.language,
         attachments=[
-            AttachmentOut(id=a.pk, filename=a.filename, content_type=a.content_type, size=a.size, url=attachment_url(a))
+            AttachmentOut(
+                id=a.pk, filename=a.filename, content_type=a.content_type, size=a.size, url=attachment_url(a)
+            )
             for a in m.attachments.all()
         ],
         created_at=m.created_at,

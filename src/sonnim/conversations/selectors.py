@@ -170,3 +170,50 @@ def search_results(workspace: Workspace, query: str, *, limit: int = 20) -> list
             )
         )
     return results
+
+
+@dataclass(frozen=True)
+class ViewCounts:
+    """Live counts of the inbox's left pane, in three queries whatever the number of conversations."""
+
+    by_key: dict[str, int]  # mine, unassigned, open, pending, snoozed, resolved
+    inboxes: list  # (Inbox, open count)
+    tags: list  # (Tag, open count)
+
+
+def view_counts(workspace: Workspace, agent_id: int) -> ViewCounts:
+    from django.db.models import Count
+
+    from sonnim.inboxes.models import Inbox
+
+    is_open = Q(status="open")
+    by_key = Conversation.objects.for_workspace(workspace).aggregate(
+        mine=Count("pk", filter=is_open & Q(assignee_id=agent_id)),
+        unassigned=Count("pk", filter=is_open & Q(assignee__isnull=True)),
+        open=Count("pk", filter=is_open),
+        pending=Count("pk", filter=Q(status="pending")),
+        snoozed=Count("pk", filter=Q(status="snoozed")),
+        resolved=Count("pk", filter=Q(status="resolved")),
+    )
+    inboxes = (
+        Inbox.objects.for_workspace(workspace)
+        .annotate(n=Count("conversations", filter=Q(conversations__status="open")))
+        .order_by("name", "pk")
+    )
+    tags = (
+        Tag.objects.for_workspace(workspace)
+        .annotate(n=Count("conversations", filter=Q(conversations__status="open")))
+        .order_by("name")[:50]
+    )
+    return ViewCounts(by_key=by_key, inboxes=[(i, i.n) for i in inboxes], tags=[(t, t.n) for t in tags])
+
+
+def conversation_row(workspace: Workspace, filters: ConversationFilters, conversation_id: int) -> Conversation | None:
+    """One conversation as the list shows it, or None when it does not belong in this list (any more)."""
+    return (
+        filtered_conversations(workspace, filters)
+        .filter(pk=conversation_id)
+        .select_related("customer", "inbox", "assignee", "team")
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+        .first()
+    )

@@ -131,16 +131,15 @@ def set_team(conversation: Conversation, *, team: Team | None, actor: Actor) -> 
 
 
 @transaction.atomic
-def set_status(
-    conversation: Conversation, *, status: str, actor: Actor, snoozed_until=None
-) -> Conversation:
+def set_status(conversation: Conversation, *, status: str, actor: Actor, snoozed_until=None) -> Conversation:
     conversation = lock_conversation(conversation)
     if conversation.status == status:
         return conversation
     if status not in TRANSITIONS.get(conversation.status, set()):
         raise SonnimError(
             ConversationError.INVALID_TRANSITION,
-            _("A %(current)s conversation cannot become %(new)s.") % {"current": conversation.status, "new": status},
+            _("A %(current)s conversation cannot become %(new)s.")
+            % {"current": conversation.status, "new": status},
             status=409,
         )
     previous = conversation.status
@@ -182,7 +181,9 @@ def change_tags(
         tag, _created = Tag.objects.get_or_create(workspace_id=conversation.workspace_id, name=name)
         conversation.tags.add(tag)
     if to_remove:
-        conversation.tags.remove(*Tag.objects.filter(workspace_id=conversation.workspace_id, name__in=to_remove))
+        conversation.tags.remove(
+            *Tag.objects.filter(workspace_id=conversation.workspace_id, name__in=to_remove)
+        )
     events.tags_changed(conversation, actor=actor, added=to_add, removed=to_remove)
     return conversation
 
@@ -194,8 +195,14 @@ def retry_message(message: Message, *, actor: Actor) -> Message:
 
     message = lock_message(message)
     if message.direction != Direction.OUT or message.delivery_status != DeliveryStatus.FAILED:
-        raise SonnimError(ConversationError.NOT_RETRYABLE, _("Only a failed reply can be retried."), status=409)
-    message.delivery_status, message.attempts, message.next_attempt_at = DeliveryStatus.QUEUED, 0, timezone.now()
+        raise SonnimError(
+            ConversationError.NOT_RETRYABLE, _("Only a failed reply can be retried."), status=409
+        )
+    message.delivery_status, message.attempts, message.next_attempt_at = (
+        DeliveryStatus.QUEUED,
+        0,
+        timezone.now(),
+    )
     message.save(update_fields=["delivery_status", "attempts", "next_attempt_at"])
     events.message_event(message, "message.queued", actor=actor, retry=True)
     enqueue_on_commit(deliver_message, workspace_id=message.workspace_id, message_id=message.pk)
@@ -229,7 +236,9 @@ def record_delivery(
     event_type = {"sent": "message.sent", "delivered": "message.delivered", "failed": "message.failed"}.get(
         status, "message.retrying"
     )
-    events.message_event(message, event_type, actor=actor, reason=message.failure_reason, attempts=message.attempts)
+    events.message_event(
+        message, event_type, actor=actor, reason=message.failure_reason, attempts=message.attempts
+    )
     return message
 
 

@@ -15,10 +15,10 @@ from sonnim.inboxes.adapters import adapter_for
 from sonnim.inboxes.adapters.base import Delivered, DeliveryFailed, OutboundAttachment, OutboundMessage
 from sonnim.inboxes.selectors import inbox_config
 
+from .attachments import attachment_url
 from .choices import DeliveryStatus
 from .models import Message
 from .services import record_delivery
-from .attachments import attachment_url
 
 logger = logging.getLogger("sonnim.delivery")
 
@@ -33,7 +33,10 @@ def deliver_message(*, workspace_id: int, message_id: int) -> str:
     leases the message (a conditional UPDATE), and only a queued message whose time has come is sent."""
     now = timezone.now()
     leased = Message.objects.filter(
-        pk=message_id, workspace_id=workspace_id, delivery_status=DeliveryStatus.QUEUED, next_attempt_at__lte=now
+        pk=message_id,
+        workspace_id=workspace_id,
+        delivery_status=DeliveryStatus.QUEUED,
+        next_attempt_at__lte=now,
     ).update(next_attempt_at=now + timedelta(seconds=lease_seconds()))
     if not leased:
         return "skipped"
@@ -49,8 +52,16 @@ def deliver_message(*, workspace_id: int, message_id: int) -> str:
         return "failed"
     retry_at = timezone.now() + timedelta(seconds=settings.DELIVERY_BACKOFF_SECONDS * (2**message.attempts))
     with transaction.atomic():
-        record_delivery(message, status=DeliveryStatus.QUEUED, reason=result.reason, next_attempt_at=retry_at, actor=SYSTEM)
-        enqueue_on_commit(deliver_message, run_after=retry_at, workspace_id=workspace_id, message_id=message_id)
+        record_delivery(
+            message,
+            status=DeliveryStatus.QUEUED,
+            reason=result.reason,
+            next_attempt_at=retry_at,
+            actor=SYSTEM,
+        )
+        enqueue_on_commit(
+            deliver_message, run_after=retry_at, workspace_id=workspace_id, message_id=message_id
+        )
     logger.warning("delivery failed, will retry message=%s attempts=%s", message.pk, message.attempts + 1)
     return "retrying"
 
@@ -60,7 +71,9 @@ def attempt_delivery(message: Message) -> Delivered | DeliveryFailed:
     if adapter_class is None:
         return DeliveryFailed(f"no delivery adapter for {message.inbox.kind} yet", retryable=False)
     identity = (
-        Identity.objects.filter(workspace_id=message.workspace_id, customer_id=message.conversation.customer_id)
+        Identity.objects.filter(
+            workspace_id=message.workspace_id, customer_id=message.conversation.customer_id
+        )
         .filter(kind=message.inbox.kind)
         .order_by("pk")
         .first()

@@ -70,7 +70,9 @@ class EventOut(Schema):
 
 class EventsOut(Schema):
     events: list[EventOut]
-    last_seq: int = Field(description="The workspace's newest sequence number; ask again after the last event")
+    last_seq: int = Field(
+        description="The workspace's newest sequence number; ask again after the last event"
+    )
     has_more: bool
 
 

@@ -32,7 +32,13 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if self.agent is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_send(
-                self.group, {"type": "presence.push", "agent_id": self.agent.pk, "conversation_id": None, "state": "left"}
+                self.group,
+                {
+                    "type": "presence.push",
+                    "agent_id": self.agent.pk,
+                    "conversation_id": None,
+                    "state": "left",
+                },
             )
 
     async def receive_json(self, content: dict, **kwargs) -> None:

@@ -46,6 +46,8 @@ def _stored(workspace: Workspace, key: str, fingerprint: str) -> tuple[int, dict
         return None
     if record.fingerprint != fingerprint:
         raise SonnimError(
-            CoreError.IDEMPOTENCY_KEY_REUSED, _("This Idempotency-Key was used for another request."), status=422
+            CoreError.IDEMPOTENCY_KEY_REUSED,
+            _("This Idempotency-Key was used for another request."),
+            status=422,
         )
     return record.status_code, record.response

@@ -110,7 +110,9 @@ class IdempotencyRecord(WorkspaceOwned):
     """The first answer to an API write carrying an Idempotency-Key; a replay gets it again."""
 
     key = models.CharField(max_length=200)
-    fingerprint = models.CharField(max_length=64)  # method + path + body hash: the same key for another call is refused
+    fingerprint = models.CharField(
+        max_length=64
+    )  # method + path + body hash: the same key for another call is refused
     status_code = models.PositiveSmallIntegerField()
     response = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)

@@ -42,7 +42,11 @@ def get_team(workspace: Workspace, team_id: int) -> Team:
 
 
 def agents_of_user(user) -> QuerySet[Agent]:
-    return Agent.objects.filter(user=user, is_active=True).select_related("workspace").order_by("workspace__name")
+    return (
+        Agent.objects.filter(user=user, is_active=True)
+        .select_related("workspace")
+        .order_by("workspace__name")
+    )
 
 
 def token_for_key(key: str) -> ApiToken | None:

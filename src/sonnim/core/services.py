@@ -80,10 +80,15 @@ class CreatedToken:
 
 
 @transaction.atomic
-def create_api_token(agent: Agent, *, name: str = "", actor: Actor = SYSTEM) -> CreatedToken:
-    key = "snm_" + secrets.token_urlsafe(32)
+def create_api_token(agent: Agent, *, name: str = "", key: str | None = None, actor: Actor = SYSTEM) -> CreatedToken:
+    """A new token; `key` is for the demo only, which prints the same token on every run."""
+    key = key or "snm_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        workspace_id=agent.workspace_id, agent=agent, name=name, key_hash=crypto.secret_hash(key), prefix=key[:8]
+        workspace_id=agent.workspace_id,
+        agent=agent,
+        name=name,
+        key_hash=crypto.secret_hash(key),
+        prefix=key[:8],
     )
     record_event(agent.workspace_id, "token.created", actor=actor, data={"token_id": token.pk})
     return CreatedToken(token=token, key=key)

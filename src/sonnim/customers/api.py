@@ -138,7 +138,9 @@ def get_customer(request: HttpRequest, customer_id: int):
                 ordered_at=o.ordered_at,
                 tracking_number=o.tracking_number,
                 items=[
-                    OrderItemOut(name=i.name, option=i.option, quantity=i.quantity, unit_price_krw=i.unit_price_krw)
+                    OrderItemOut(
+                        name=i.name, option=i.option, quantity=i.quantity, unit_price_krw=i.unit_price_krw
+                    )
                     for i in o.items.all()
                 ],
             )
@@ -156,7 +158,9 @@ def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPat
     changes = payload.model_dump(exclude_unset=True)
     if "name" in changes:
         changes["display_name"] = changes.pop("name")
-    customer = services.update_customer(customer, actor=ctx.actor, **{k: v for k, v in changes.items() if v is not None})
+    customer = services.update_customer(
+        customer, actor=ctx.actor, **{k: v for k, v in changes.items() if v is not None}
+    )
     return customer_out(customer)
 
 

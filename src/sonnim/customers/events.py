@@ -11,7 +11,11 @@ def customer_created(customer: Customer, *, actor: Actor) -> None:
 def customer_updated(customer: Customer, *, actor: Actor, fields: list[str]) -> None:
     # Field names only: the values may be PII.
     record_event(
-        customer.workspace_id, "customer.updated", actor=actor, customer_id=customer.pk, data={"fields": fields}
+        customer.workspace_id,
+        "customer.updated",
+        actor=actor,
+        customer_id=customer.pk,
+        data={"fields": fields},
     )
 
 

@@ -21,14 +21,20 @@ class Customer(WorkspaceOwned):
     notes = models.TextField(blank=True, default="")
     has_marketing_consent = models.BooleanField(default=False)
     marketing_consent_at = models.DateTimeField(null=True, blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
-            models.Index(fields=["workspace", "email_index"], name="customer_email_idx"),  # identity resolution
-            models.Index(fields=["workspace", "phone_index"], name="customer_phone_idx"),  # identity resolution
+            models.Index(
+                fields=["workspace", "email_index"], name="customer_email_idx"
+            ),  # identity resolution
+            models.Index(
+                fields=["workspace", "phone_index"], name="customer_phone_idx"
+            ),  # identity resolution
             models.Index(fields=["workspace", "member_id"], name="customer_member_idx"),  # order import
         ]
 
@@ -47,7 +53,9 @@ class Identity(WorkspaceOwned):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workspace", "kind", "external_id"], name="identity_unique_handle")
+            models.UniqueConstraint(
+                fields=["workspace", "kind", "external_id"], name="identity_unique_handle"
+            )
         ]
 
 

@@ -20,7 +20,9 @@ def get_customer(workspace: Workspace, customer_id: int) -> Customer:
 
 
 def get_merge(workspace: Workspace, merge_id: int) -> CustomerMerge:
-    merge = CustomerMerge.objects.for_workspace(workspace).filter(pk=merge_id).select_related("source", "target")
+    merge = (
+        CustomerMerge.objects.for_workspace(workspace).filter(pk=merge_id).select_related("source", "target")
+    )
     found = merge.first()
     if found is None:
         raise NotFound(CustomerError.MERGE_NOT_FOUND, _("Merge not found."))

@@ -75,7 +75,13 @@ def _create_customer(workspace: Workspace, sender: SenderIdentity, *, actor: Act
 
 
 def create_customer(
-    workspace: Workspace, *, name: str = "", email: str = "", phone: str = "", member_id: str = "", actor: Actor
+    workspace: Workspace,
+    *,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    member_id: str = "",
+    actor: Actor,
 ) -> Customer:
     customer = Customer.objects.create(
         workspace=workspace,
@@ -119,7 +125,9 @@ def update_customer(customer: Customer, *, actor: Actor, **changes) -> Customer:
         changed.append("marketing_consent_at")
     customer.updated_at = timezone.now()
     customer.save(update_fields=[*changed, "updated_at"])
-    events.customer_updated(customer, actor=actor, fields=sorted(set(changed) - {"email_index", "phone_index"}))
+    events.customer_updated(
+        customer, actor=actor, fields=sorted(set(changed) - {"email_index", "phone_index"})
+    )
     from sonnim.conversations import search
 
     search.index_customer(customer)
@@ -178,7 +186,5 @@ def unmerge_customers(merge: CustomerMerge, *, actor: Actor) -> Customer:
 
 def _lock_pair(a: Customer, b: Customer) -> tuple[Customer, Customer]:
     """Lock both rows in pk order (no deadlock between a merge and its mirror) and return fresh copies."""
-    rows = {
-        c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk")
-    }
+    rows = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk")}
     return rows[a.pk], rows[b.pk]

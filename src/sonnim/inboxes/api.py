@@ -71,9 +71,7 @@ def _out(received: Received) -> InboundOut:
     )
 
 
-@router.post(
-    "/inboxes/{inbox_id}/messages", auth=InboxKeyAuth(), response={201: InboundOut, 200: InboundOut}
-)
+@router.post("/inboxes/{inbox_id}/messages", auth=InboxKeyAuth(), response={201: InboundOut, 200: InboundOut})
 def post_message(request: HttpRequest, inbox_id: int, payload: InboundIn):
     """One inbound message. 201 when stored, 200 with duplicate=true when this external_id was seen."""
     received = _receive(_authorized_adapter(request, inbox_id), payload)

@@ -16,4 +16,10 @@ class ChannelKind(models.TextChoices):
 
 # Channels where one customer talks in one running thread: a new message continues the customer's
 # latest conversation. Email (and the board) thread by their own headers/posts instead.
-CONTINUOUS_KINDS = {ChannelKind.API, ChannelKind.WEBCHAT, ChannelKind.KAKAO, ChannelKind.TALKTALK, ChannelKind.SMS}
+CONTINUOUS_KINDS = {
+    ChannelKind.API,
+    ChannelKind.WEBCHAT,
+    ChannelKind.KAKAO,
+    ChannelKind.TALKTALK,
+    ChannelKind.SMS,
+}

@@ -18,7 +18,9 @@ class Inbox(WorkspaceOwned):
     settings = models.JSONField(default=dict, blank=True)  # non-secret, per kind (validated by the adapter)
     credentials = EncryptedTextField(blank=True, default="")  # JSON of secrets, per kind
     webhook_url = models.URLField(max_length=500, blank=True, default="")  # api kind: where replies go
-    signing_secret = EncryptedTextField(blank=True, default="")  # HMAC for inbound checks and outbound webhooks
+    signing_secret = EncryptedTextField(
+        blank=True, default=""
+    )  # HMAC for inbound checks and outbound webhooks
     require_signature = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     is_bot_enabled = models.BooleanField(default=False)
@@ -26,3 +28,18 @@ class Inbox(WorkspaceOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MailboxState(WorkspaceOwned):
+    """How far the IMAP poller got in one folder of an email inbox. `last_uid` only moves forward, and only
+    after the message it names was stored; a new UIDVALIDITY means the server renumbered the folder, so
+    the poller starts over (Message-ID dedup makes that safe)."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="+")
+    folder = models.CharField(max_length=255)
+    uidvalidity = models.BigIntegerField(default=0)
+    last_uid = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["inbox", "folder"], name="mailbox_state_unique_folder")]

@@ -17,11 +17,15 @@ class AttachmentIn(Schema):
 
 
 class InboundIn(Schema):
-    external_id: str = Field(min_length=1, max_length=255, description="Your id of the message: a repeat is a no-op")
+    external_id: str = Field(
+        min_length=1, max_length=255, description="Your id of the message: a repeat is a no-op"
+    )
     sender: SenderIn
     text: str = Field("", max_length=100_000)
     subject: str | None = Field(None, max_length=300)
-    thread_key: str | None = Field(None, max_length=255, description="Messages with one key share a conversation")
+    thread_key: str | None = Field(
+        None, max_length=255, description="Messages with one key share a conversation"
+    )
     sent_at: datetime | None = None
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
 

@@ -23,8 +23,16 @@ def get_inbox(workspace: Workspace, inbox_id: int) -> Inbox:
 
 def inbox_for_key(key: str, *, inbox_id: int | None = None, kind: str | None = None) -> Inbox:
     """The inbox a key authenticates; 401 for a wrong key (never say whether the inbox exists)."""
-    inbox = Inbox.objects.filter(key_hash=crypto.secret_hash(key)).select_related("workspace").first() if key else None
-    if inbox is None or (inbox_id is not None and inbox.pk != inbox_id) or (kind is not None and inbox.kind != kind):
+    inbox = (
+        Inbox.objects.filter(key_hash=crypto.secret_hash(key)).select_related("workspace").first()
+        if key
+        else None
+    )
+    if (
+        inbox is None
+        or (inbox_id is not None and inbox.pk != inbox_id)
+        or (kind is not None and inbox.kind != kind)
+    ):
         raise SonnimError(InboxError.BAD_INBOX_KEY, _("The inbox key is missing or wrong."), status=401)
     if not inbox.is_active:
         raise SonnimError(InboxError.INBOX_INACTIVE, _("This inbox is switched off."), status=403)

@@ -68,5 +68,7 @@ def update_inbox(inbox: Inbox, *, actor: Actor, **changes) -> Inbox:
         setattr(inbox, k, changes[k])
     if changed:
         inbox.save(update_fields=changed)
-        record_event(inbox.workspace_id, "inbox.updated", actor=actor, data={"inbox_id": inbox.pk, "fields": changed})
+        record_event(
+            inbox.workspace_id, "inbox.updated", actor=actor, data={"inbox_id": inbox.pk, "fields": changed}
+        )
     return inbox

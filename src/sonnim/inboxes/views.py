@@ -42,7 +42,12 @@ def hook(request: HttpRequest, kind: str, inbox_key: str) -> HttpResponse:
     except WebhookRejected as exc:
         return _reject(kind, exc.code, exc.reason, exc.status)
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
-        return _reject(kind, "malformed_payload", f"The payload is missing or has a bad field ({type(exc).__name__}).", 400)
+        return _reject(
+            kind,
+            "malformed_payload",
+            f"The payload is missing or has a bad field ({type(exc).__name__}).",
+            400,
+        )
     try:
         received = [receive_message(message) for message in inbound]
     except SonnimError as exc:

@@ -10,7 +10,7 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent  # src/sonnim
 VAR_DIR = Path(os.environ.get("SONNIM_VAR_DIR", Path.cwd() / "var")).resolve()
 
-DEV_SECRET = "sonnim-development-secret-do-not-use-in-production"  # noqa: S105
+DEV_SECRET = "sonnim-development-secret-do-not-use-in-production"
 SECRET_KEY = os.environ.get("SONNIM_SECRET_KEY", DEV_SECRET)
 # Customer contact data is encrypted with keys derived from this secret (core/crypto.py).
 ENCRYPTION_SECRET = os.environ.get("SONNIM_ENCRYPTION_SECRET", SECRET_KEY)
@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "sonnim.inboxes",
     "sonnim.conversations",
     "sonnim.commerce",
+    "sonnim.automation",
 ]
 
 MIDDLEWARE = [
@@ -128,7 +129,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves app static from finders; this only silences it
+STATIC_ROOT.mkdir(
+    parents=True, exist_ok=True
+)  # whitenoise serves app static from finders; this only silences it
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("SONNIM_MEDIA_ROOT", VAR_DIR / "media"))
 WHITENOISE_USE_FINDERS = True

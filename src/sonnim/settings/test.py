@@ -10,9 +10,13 @@ os.environ.setdefault("SONNIM_REDIS_PREFIX", f"sonnim-test-{os.getpid()}-{_worke
 from .base import *  # noqa: E402, F403
 from .base import DATABASES, VAR_DIR  # noqa: E402
 
-# A file database (not :memory:) so that subprocesses in tests can share it; pytest-django adds the
-# xdist worker's suffix.
+# Test databases are named per run (pid; pytest-django adds the xdist worker's suffix), so parallel runs
+# on one machine never share one. SQLite uses a file, not :memory:, so that subprocesses can open it.
+_run = os.environ.get("SONNIM_TEST_RUN_ID", str(os.getpid()))
+os.environ["SONNIM_TEST_RUN_ID"] = _run  # xdist workers inherit the controller's id
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-sonnim.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-sonnim-{_run}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_sonnim_{_run}"}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = VAR_DIR / "test-media"

@@ -21,7 +21,10 @@ class ApiClient:
         self.auth = f"Bearer {token}"
 
     def _call(self, method: str, url: str, json_body=None, **headers):
-        kwargs = {"HTTP_AUTHORIZATION": self.auth, **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}}
+        kwargs = {
+            "HTTP_AUTHORIZATION": self.auth,
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+        }
         if json_body is not None:
             kwargs.update(data=json.dumps(json_body), content_type="application/json")
         return getattr(self.client, method)(url, **kwargs)
@@ -102,7 +105,9 @@ def other_api_inbox(other_workspace) -> InboxWithKey:
     return InboxWithKey(created.inbox, created.key)
 
 
-def inbound_payload(external_id: str = "m-1", sender_id: str = "u-1", text: str = "배송 언제 오나요?", **extra) -> dict:
+def inbound_payload(
+    external_id: str = "m-1", sender_id: str = "u-1", text: str = "배송 언제 오나요?", **extra
+) -> dict:
     sender = {"external_id": sender_id, "name": "김민지"}
     sender.update(extra.pop("sender", {}))
     return {"external_id": external_id, "sender": sender, "text": text, **extra}

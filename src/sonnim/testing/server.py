@@ -59,7 +59,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stdout.read().decode(errors='replace')[-2000:]}")
+                raise RuntimeError(
+                    f"server exited: {self.proc.stdout.read().decode(errors='replace')[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310 - localhost
                     return

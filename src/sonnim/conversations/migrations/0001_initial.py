@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import sonnim.conversations.models
 from django.db import migrations, models
+
+import sonnim.conversations.models
 
 
 class Migration(migrations.Migration):

@@ -32,9 +32,17 @@ def test_first_message_opens_customer_conversation_and_records_events(api_inbox,
     }
     assert (message.direction, message.text, message.language) == ("in", "환불해주세요", "ko")
     conversation = message.conversation
-    assert (conversation.status, conversation.message_count, conversation.last_message_preview) == ("open", 1, "환불해주세요")
+    assert (conversation.status, conversation.message_count, conversation.last_message_preview) == (
+        "open",
+        1,
+        "환불해주세요",
+    )
     types = event_types(workspace)
-    assert types[types.index("customer.created") :] == ["customer.created", "conversation.created", "message.received"]
+    assert types[types.index("customer.created") :] == [
+        "customer.created",
+        "conversation.created",
+        "message.received",
+    ]
     seqs = list(Event.objects.filter(workspace=workspace).order_by("seq").values_list("seq", flat=True))
     assert seqs == list(range(1, len(seqs) + 1))
 
@@ -67,13 +75,21 @@ def test_thread_key_separates_conversations_of_one_customer(api_inbox, post_inbo
 
 @pytest.mark.parametrize(
     ("status", "resolved_days_ago", "reopens"),
-    [("resolved", 2, True), ("resolved", 8, False), ("closed", 0, False), ("pending", None, True), ("snoozed", None, True)],
+    [
+        ("resolved", 2, True),
+        ("resolved", 8, False),
+        ("closed", 0, False),
+        ("pending", None, True),
+        ("snoozed", None, True),
+    ],
 )
 def test_customer_message_on_finished_or_waiting_conversation(
     api_inbox, post_inbound, workspace, status, resolved_days_ago, reopens
 ):
     first = post_inbound(api_inbox, inbound_payload(external_id="a")).json()
-    resolved_at = timezone.now() - timedelta(days=resolved_days_ago) if resolved_days_ago is not None else None
+    resolved_at = (
+        timezone.now() - timedelta(days=resolved_days_ago) if resolved_days_ago is not None else None
+    )
     Conversation.objects.filter(pk=first["conversation_id"]).update(status=status, resolved_at=resolved_at)
     second = post_inbound(api_inbox, inbound_payload(external_id="b")).json()
     conversation = Conversation.objects.get(pk=second["conversation_id"])
@@ -89,7 +105,10 @@ def test_verified_email_joins_existing_customer_across_inboxes(workspace, api_in
     created = create_inbox(workspace, kind="api", name="second")
     second = InboxWithKey(created.inbox, created.key)
     a = post_inbound(api_inbox, inbound_payload(external_id="a", sender={"email": "Minji@Example.kr"})).json()
-    b = post_inbound(second, inbound_payload(external_id="b", sender_id="other-system-7", sender={"email": "minji@example.kr "})).json()
+    b = post_inbound(
+        second,
+        inbound_payload(external_id="b", sender_id="other-system-7", sender={"email": "minji@example.kr "}),
+    ).json()
     assert a["customer_id"] == b["customer_id"]
     assert Identity.objects.filter(customer_id=a["customer_id"]).count() == 2
 
@@ -99,7 +118,10 @@ def test_same_sender_id_in_other_workspace_is_another_customer(api_inbox, other_
     b = post_inbound(other_api_inbox, inbound_payload(external_id="same")).json()
     assert b["duplicate"] is False
     assert a["customer_id"] != b["customer_id"]
-    assert Customer.objects.get(pk=a["customer_id"]).workspace_id != Customer.objects.get(pk=b["customer_id"]).workspace_id
+    assert (
+        Customer.objects.get(pk=a["customer_id"]).workspace_id
+        != Customer.objects.get(pk=b["customer_id"]).workspace_id
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,7 +130,7 @@ def test_same_sender_id_in_other_workspace_is_another_customer(api_inbox, other_
         (b'{"external_id": ', 400, "malformed_json"),
         (b'{"external_id": "x"}', 422, "invalid_input"),
         (b'{"external_id": "", "sender": {"external_id": "u"}}', 422, "invalid_input"),
-        (b'[1, 2]', 422, "invalid_input"),
+        (b"[1, 2]", 422, "invalid_input"),
         (
             b'{"external_id": "x", "sender": {"external_id": "u"}, "attachments": [{"filename": "a.png", "data_base64": "!!"}]}',
             400,
@@ -122,7 +144,12 @@ def test_same_sender_id_in_other_workspace_is_another_customer(api_inbox, other_
     ],
 )
 def test_malformed_inbound_gets_4xx_with_code_and_stores_nothing(client, api_inbox, body, status, code):
-    response = client.post(api_inbox.url, data=body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {api_inbox.key}")
+    response = client.post(
+        api_inbox.url,
+        data=body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api_inbox.key}",
+    )
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert response.json()["message"]
     assert not Message.objects.exists()
@@ -166,7 +193,9 @@ def test_batch_stores_each_and_reports_each(client, api_inbox):
 
     messages = [inbound_payload(external_id=f"b{i}", sender_id=f"u{i % 3}") for i in range(10)]
     messages.append(inbound_payload(external_id="b0"))  # a duplicate inside the batch
-    messages.append({**inbound_payload(external_id="bad"), "attachments": [{"filename": "x.exe", "data_base64": "TVqQ"}]})
+    messages.append(
+        {**inbound_payload(external_id="bad"), "attachments": [{"filename": "x.exe", "data_base64": "TVqQ"}]}
+    )
     response = client.post(
         f"{api_inbox.url}/batch",
         data=json.dumps({"messages": messages}),

@@ -59,7 +59,9 @@ class ApiAdapter(ChannelAdapter):
             text=item.get("text") or "",
             subject=item.get("subject") or "",
             thread_key=item.get("thread_key") or "",
-            sent_at=sent_at if isinstance(sent_at, datetime) or sent_at is None else datetime.fromisoformat(sent_at),
+            sent_at=sent_at
+            if isinstance(sent_at, datetime) or sent_at is None
+            else datetime.fromisoformat(sent_at),
             attachments=list(attachments),
         )
 
@@ -72,7 +74,10 @@ class ApiAdapter(ChannelAdapter):
             headers.update(signing.sign(self.config.signing_secret, body))
         try:
             response = httpx.post(
-                self.config.webhook_url, content=body, headers=headers, timeout=settings.DELIVERY_TIMEOUT_SECONDS
+                self.config.webhook_url,
+                content=body,
+                headers=headers,
+                timeout=settings.DELIVERY_TIMEOUT_SECONDS,
             )
         except httpx.HTTPError as exc:
             return DeliveryFailed(f"webhook unreachable: {type(exc).__name__}", retryable=True)

@@ -28,6 +28,14 @@ class InboundAttachment:
 
 
 @dataclass(frozen=True)
+class BounceReport:
+    """A delivery failure report (email DSN) about one of our outbound messages."""
+
+    original_message_id: str  # the Message-ID of our mail that bounced, "" when the report names none
+    reason: str  # shown to agents: status and diagnostic, addresses removed
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     inbox_id: int
     external_id: str
@@ -38,6 +46,16 @@ class InboundMessage:
     thread_key: str = ""
     sent_at: datetime | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
+    # Email: what the sender did not newly write (quoted history, signature), behind "show quoted text".
+    quoted_text: str = ""
+    # Email threading headers (Message-IDs without angle brackets).
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
+    # Machine-generated or bulk (vacation notices, lists): stored, never answered automatically.
+    is_auto_reply: bool = False
+    # A delivery failure report: not a customer message; it fails the outbound message it names.
+    bounce: BounceReport | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +77,7 @@ class OutboundAttachment:
     content_type: str
     url: str
     size: int
+    storage_name: str = ""  # the file in Django's default storage, for channels that send the bytes (email)
 
 
 @dataclass(frozen=True)
@@ -73,6 +92,9 @@ class OutboundMessage:
     thread_key: str = ""
     author_name: str = ""
     attachments: list[OutboundAttachment] = field(default_factory=list)
+    # Email threading: the customer's last Message-ID and the thread's earlier ones (no angle brackets).
+    in_reply_to: str = ""
+    references: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,10 @@ class WebhookRejected(Exception):
 class ChannelAdapter(ABC):
     def __init__(self, config: InboxConfig) -> None:
         self.config = config
+
+    @classmethod
+    def validate_settings(cls, settings: dict) -> None:  # noqa: B027 - optional hook
+        """Raise SonnimError (with a code and field details) when an inbox's settings are unusable."""
 
     def verify(self, request: HttpRequest) -> None:  # noqa: B027 - optional hook
         """Raise WebhookRejected when the request is not from the platform."""

@@ -16,7 +16,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> dict[str, st
     return {SIGNATURE_HEADER: f"sha256={digest}", TIMESTAMP_HEADER: ts}
 
 
-def check(secret: str, body: bytes, signature: str, timestamp: str, *, now: float | None = None) -> str | None:
+def check(
+    secret: str, body: bytes, signature: str, timestamp: str, *, now: float | None = None
+) -> str | None:
     """None when valid, else a short reason (no secrets in it)."""
     if not signature or not timestamp:
         return "missing signature or timestamp header"

@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import sonnim.core.crypto
 from django.db import migrations, models
+
+import sonnim.core.crypto
 
 
 class Migration(migrations.Migration):
