@@ -68,17 +68,27 @@ def on_404(request: HttpRequest, exc: Http404):
 
 
 def register_routers() -> None:
+    from sonnim.assist.api import router as assist_router
     from sonnim.automation.api import router as automation_router
+    from sonnim.automation.routing_api import router as routing_router
     from sonnim.conversations.api import router as conversations_router
     from sonnim.core.api import router as core_router
     from sonnim.customers.api import router as customers_router
     from sonnim.inboxes.api import router as inboxes_router
+    from sonnim.knowledge.api import router as knowledge_router
+    from sonnim.outreach.api import router as outreach_router
+    from sonnim.sla.api import router as sla_router
 
     api.add_router("/v1", core_router)
     api.add_router("/v1", inboxes_router)
     api.add_router("/v1", conversations_router)
     api.add_router("/v1", customers_router)
     api.add_router("/v1", automation_router)
+    api.add_router("/v1", sla_router)
+    api.add_router("/v1", routing_router)
+    api.add_router("/v1", outreach_router)
+    api.add_router("/v1", knowledge_router)
+    api.add_router("/v1", assist_router)
 
 
 register_routers()

@@ -4,7 +4,7 @@ import argparse
 
 
 def register_all(sub: argparse._SubParsersAction) -> None:
-    from . import admin, bench, data, server
+    from . import admin, assist, bench, data, email, kb, server, sla
 
-    for module in (server, admin, data, bench):
+    for module in (server, admin, data, bench, email, assist, kb, sla):
         module.register(sub)

@@ -48,7 +48,10 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
     from django.utils.crypto import get_random_string
     from django_tasks_db.management.commands.db_worker import Worker
 
+    from sonnim.automation.autoclose import auto_close_task
+    from sonnim.automation.rules.tasks import process_rule_events_task
     from sonnim.conversations.tasks import sweep_queued_messages
+    from sonnim.sla.tasks import sweep_sla_task
 
     worker = Worker(
         queue_names=["default"],
@@ -72,10 +75,43 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
                 logger.warning("could not enqueue the delivery sweep", exc_info=True)
             time.sleep(60)
 
+    def sla_sweeper() -> None:
+        # every 30 s: SLA warnings/breaches, rules on events recorded outside the pipeline; hourly: auto-close
+        turn = 0
+        while not (stop and stop.is_set()):
+            try:
+                sweep_sla_task.enqueue()
+                process_rule_events_task.enqueue()
+                if turn % 120 == 0:
+                    auto_close_task.enqueue()
+            except Exception:
+                logger.warning("could not enqueue the SLA / automation sweeps", exc_info=True)
+            turn += 1
+            time.sleep(30)
+
     threading.Thread(target=sweeper, name="sonnim-sweeper", daemon=True).start()
+    threading.Thread(target=sla_sweeper, name="sonnim-sla-sweeper", daemon=True).start()
+    threading.Thread(target=email_poller, args=(stop,), name="sonnim-email-poller", daemon=True).start()
     if stop is not None:
         threading.Thread(target=lambda: (stop.wait(), setattr(worker, "running", False)), daemon=True).start()
     worker.run()
+
+
+def email_poller(stop: threading.Event | None) -> None:
+    """Enqueue a poll of every active email inbox every SONNIM_EMAIL_POLL_SECONDS."""
+    from django.conf import settings
+
+    from sonnim.inboxes.tasks import enqueue_email_polls
+
+    while not (stop and stop.is_set()):
+        try:
+            enqueue_email_polls()
+        except Exception:  # like the sweep: a safety net never kills the worker
+            logger.warning("could not enqueue email polls", exc_info=True)
+        if stop is not None:
+            stop.wait(settings.EMAIL_POLL_SECONDS)
+        else:
+            time.sleep(settings.EMAIL_POLL_SECONDS)
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -88,7 +124,11 @@ def serve(args: argparse.Namespace) -> int:
     from django.conf import settings
 
     from sonnim.core import realtime
+    from sonnim.core.korean import kiwi
 
+    # Load the Kiwi model before accepting requests: loaded lazily, the first message after a start paid
+    # for it inside its transaction, holding the workspace's event counter lock for seconds.
+    kiwi()
     if args.with_worker:
         threading.Thread(
             target=run_worker_loop, kwargs={"interval": 0.2}, name="sonnim-worker", daemon=True

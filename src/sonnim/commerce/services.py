@@ -88,7 +88,10 @@ def _upsert_order(
     workspace, number: str, rows: list[dict], tz, result: ImportResult, *, actor: Actor
 ) -> None:
     first = rows[0]
-    customer = _customer_for_row(workspace, first, result)
+    # A re-imported order keeps its customer when the row names no one we know (a guest order): making a
+    # new customer for it on every import would move the order away from the first one.
+    existing = Order.objects.filter(workspace=workspace, number=number).select_related("customer").first()
+    customer = _customer_for_row(workspace, first, result, fallback=existing.customer if existing else None)
     ordered_at = datetime.fromisoformat(first["ordered_at"].strip())
     if ordered_at.tzinfo is None:
         ordered_at = ordered_at.replace(tzinfo=tz)
@@ -129,7 +132,9 @@ def _upsert_order(
         result.orders_updated += 1
 
 
-def _customer_for_row(workspace: Workspace, row: dict, result: ImportResult) -> Customer:
+def _customer_for_row(
+    workspace: Workspace, row: dict, result: ImportResult, *, fallback: Customer | None = None
+) -> Customer:
     live = Customer.objects.for_workspace(workspace).filter(merged_into__isnull=True).order_by("pk")
     member_id = (row.get("member_id") or "").strip()
     email = (row.get("customer_email") or "").strip()
@@ -141,6 +146,8 @@ def _customer_for_row(workspace: Workspace, row: dict, result: ImportResult) -> 
     )
     if found:
         return found
+    if fallback is not None:
+        return fallback
     from sonnim.customers.services import create_customer
 
     result.customers_created += 1

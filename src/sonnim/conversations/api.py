@@ -2,6 +2,7 @@
 
 import base64
 import binascii
+from typing import Literal
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -42,6 +43,8 @@ class ListQuery(Schema):
     priority: str | None = None
     customer: int | None = None
     q: str | None = None
+    sla_state: str | None = None  # running | warning | breached | paused | met
+    sort: Literal["recent", "sla"] = "recent"  # sla: nearest SLA due time first
     cursor: str | None = None
     limit: int = 25
 
@@ -68,9 +71,10 @@ def list_conversations(request: HttpRequest, query: Query[ListQuery]):
         priority=query.priority,
         customer_id=query.customer,
         q=query.q,
+        sla_state=query.sla_state,
     )
     page = selectors.list_conversations(
-        ctx.workspace, filters, cursor=query.cursor, limit=max(1, min(query.limit, 100))
+        ctx.workspace, filters, cursor=query.cursor, limit=max(1, min(query.limit, 100)), sort=query.sort
     )
     return ConversationPage(items=[conversation_out(c) for c in page.items], next_cursor=page.next_cursor)
 

@@ -78,6 +78,17 @@ def priority_changed(conversation: Conversation, *, actor: Actor, previous: str)
     )
 
 
+def category_changed(conversation: Conversation, *, actor: Actor, previous: str) -> None:
+    """An agent's change is a label: `sonnim assist retrain` learns from these events."""
+    _record(
+        conversation,
+        "conversation.category_changed",
+        actor=actor,
+        category=conversation.category,
+        previous=previous,
+    )
+
+
 def tags_changed(conversation: Conversation, *, actor: Actor, added: list[str], removed: list[str]) -> None:
     _record(conversation, "conversation.tags_changed", actor=actor, added=added, removed=removed)
 

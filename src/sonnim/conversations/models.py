@@ -29,6 +29,9 @@ class Conversation(WorkspaceOwned):
     priority = models.CharField(max_length=16, choices=Priority.choices, default=Priority.MEDIUM)
     category = models.CharField(max_length=40, blank=True, default="")
     language = models.CharField(max_length=8, blank=True, default="")
+    # Set by triage (assist) from the customer's latest message: urgency only rises, sentiment follows.
+    urgency = models.CharField(max_length=8, blank=True, default="")  # high / medium / low
+    sentiment = models.CharField(max_length=8, blank=True, default="")  # negative / neutral / positive
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     assignee = models.ForeignKey(Agent, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     subject = models.CharField(max_length=300, blank=True, default="")
@@ -41,11 +44,17 @@ class Conversation(WorkspaceOwned):
     last_message_preview = models.CharField(max_length=200, blank=True, default="")
     last_message_direction = models.CharField(max_length=8, blank=True, default="")
     message_count = models.PositiveIntegerField(default=0)
+    # Denormalized from sla.SlaClock for the inbox badge, sort and filter: the nearest unmet due time
+    # (None when paused or nothing runs) and sla.choices.SlaState ("" = no policy).
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_state = models.CharField(max_length=10, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [
+            # the inbox sorted by SLA urgency (sort=sla), nearest due first
+            models.Index(fields=["workspace", "status", "sla_due_at", "id"], name="conv_sla_due_idx"),
             # inbox lists by status, newest activity first, cursor on (last_message_at, id)
             models.Index(
                 fields=["workspace", "status", "-last_message_at", "-id"], name="conv_status_list_idx"
@@ -54,6 +63,8 @@ class Conversation(WorkspaceOwned):
             models.Index(
                 fields=["workspace", "assignee", "status", "-last_message_at"], name="conv_assignee_idx"
             ),
+            # inbox page counts per inbox and team (status second would steal the list's query plan)
+            models.Index(fields=["workspace", "inbox", "status", "team"], name="conv_status_inbox_idx"),
             # "all" list without a status filter
             models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_all_idx"),
             # threading: the latest conversation of a thread key in an inbox
@@ -80,6 +91,9 @@ class Message(WorkspaceOwned):
     quoted_text = models.TextField(blank=True, default="")
     # Machine-generated or bulk mail (vacation notice, mailing list): never answered automatically.
     is_auto_reply = models.BooleanField(default=False)
+    # Channel facts (inboxes.adapters.base.InboundMessage.metadata): a TalkTalk inquiry's product, the Kakao
+    # skill block; {"standby": true} when a human held the platform thread, so no bot may answer it.
+    metadata = models.JSONField(default=dict, blank=True)
     external_id = models.CharField(max_length=255, null=True, blank=True)
     delivery_status = models.CharField(max_length=12, choices=DeliveryStatus.choices, blank=True, default="")
     failure_reason = models.CharField(max_length=300, blank=True, default="")
@@ -87,6 +101,11 @@ class Message(WorkspaceOwned):
     # queued replies: when the next attempt may start; a worker leases the message by moving it forward
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     language = models.CharField(max_length=8, blank=True, default="")
+    # Triage of an inbound message (assist): labels of the shipped or the workspace's models.
+    category = models.CharField(max_length=40, blank=True, default="")
+    urgency = models.CharField(max_length=8, blank=True, default="")
+    sentiment = models.CharField(max_length=8, blank=True, default="")
+    sentiment_score = models.FloatField(null=True, blank=True)  # P(positive) - P(negative), in [-1, 1]
     sent_at = models.DateTimeField(null=True, blank=True)  # the channel's own timestamp
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -12,19 +12,24 @@ import nh3
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from sonnim.assist.steps import bot_turn, triage
+from sonnim.automation.routing import route
+from sonnim.automation.rules.engine import run_rules_step as run_rules
 from sonnim.core.actors import SYSTEM, Actor
 from sonnim.core.korean import detect_language
 from sonnim.customers.models import Customer
-from sonnim.customers.services import resolve_customer
-from sonnim.inboxes.adapters.base import InboundMessage
-from sonnim.inboxes.choices import CONTINUOUS_KINDS
+from sonnim.customers.services import apply_channel_event, resolve_customer
+from sonnim.inboxes.adapters.base import BotReply, ChannelEvent, InboundMessage
+from sonnim.inboxes.adapters.email import read_reply_token, read_subject_tag
+from sonnim.inboxes.choices import CONTINUOUS_KINDS, ChannelKind
 from sonnim.inboxes.models import Inbox
+from sonnim.sla.steps import apply_sla
 
 from . import events, search
 from .attachments import check_attachment, store_attachment
-from .choices import ACTIVE_STATUSES, Direction, Status
+from .choices import ACTIVE_STATUSES, DeliveryStatus, Direction, Status
 from .models import Conversation, Message
-from .services import send_reply  # noqa: F401 - the outbound half of the spine, re-exported for entry points
+from .services import record_delivery, send_reply  # noqa: F401 - send_reply: re-exported for entry points
 
 logger = logging.getLogger("sonnim.pipeline")
 
@@ -36,32 +41,25 @@ class StepContext:
     conversation: Conversation
     message: Message
     is_new_conversation: bool
+    # The bot step's answer for channels that reply inside the webhook response (Kakao skill); see BotReply.
+    reply: BotReply | None = None
 
 
 Step = Callable[[StepContext], None]
 
 
-def triage(context: StepContext) -> None:
-    """Language now; category, urgency and sentiment come with the assist app."""
-    language = detect_language(context.message.text)
-    if language:
-        context.message.language = language
-        context.message.save(update_fields=["language"])
-        if not context.conversation.language:
-            context.conversation.language = language
-            context.conversation.save(update_fields=["language"])
-
-
-# Order matters (DESIGN.md): triage feeds SLA and routing, rules see the routed conversation, the bot
-# answers last and only when no human holds the conversation. SLA, routing, rules and the bot join this
-# list as their apps land.
-STEPS: list[Step] = [triage]
+# Order matters (DESIGN.md): triage (category, urgency, sentiment) feeds SLA and routing, rules see the
+# routed conversation, the bot answers last and only when no human holds the conversation. Each joins this
+# list as its app lands (assist, sla, automation). The message's language is detected when it is stored.
+STEPS: list[Step] = [triage, apply_sla, route, run_rules, bot_turn]
 
 
 @dataclass(frozen=True)
 class Received:
-    message: Message
+    message: Message | None  # None only for a bounce that names no message of ours
     duplicate: bool
+    is_bounce: bool = False  # a delivery failure report: it failed `message` (our reply), stored nothing
+    reply: BotReply | None = None  # StepContext.reply: rendered by the adapter's acknowledge()
 
 
 class DuplicateMessage(Exception):
@@ -75,6 +73,8 @@ def receive_message(inbound: InboundMessage) -> Received:
         check_attachment(a.filename, a.content_type, a.data)
     with transaction.atomic():
         inbox = Inbox.objects.select_related("workspace").get(pk=inbound.inbox_id)
+        if inbound.bounce is not None:
+            return receive_bounce(inbox, inbound)
         try:
             with transaction.atomic():  # savepoint: a duplicate undoes only this block
                 customer = resolve_customer(
@@ -89,7 +89,25 @@ def receive_message(inbound: InboundMessage) -> Received:
         context = StepContext(inbox, customer, conversation, message, is_new)
         for step in STEPS:
             step(context)
-    return Received(message=message, duplicate=False)
+    return Received(message=message, duplicate=False, reply=context.reply)
+
+
+def receive_channel_event(event: ChannelEvent) -> None:
+    """A channel's non-message event (chat opened, friend added, consent withdrawn) updates the sender's
+    identity; nothing is shown in a conversation."""
+    inbox = Inbox.objects.select_related("workspace").get(pk=event.inbox_id)
+    apply_channel_event(inbox.workspace, kind=inbox.kind, event=event, actor=SYSTEM)
+
+
+def bot_may_answer(context: StepContext) -> bool:
+    """The bot step's gate: never answer our own mirrored messages, machine-generated mail, or a message
+    sent while a human held the thread on the platform (TalkTalk standby)."""
+    message = context.message
+    return (
+        message.direction == Direction.IN
+        and not message.is_auto_reply
+        and not message.metadata.get("standby", False)
+    )
 
 
 def thread_key_for(inbox: Inbox, customer: Customer, inbound: InboundMessage) -> str:
@@ -102,13 +120,34 @@ def thread_key_for(inbox: Inbox, customer: Customer, inbound: InboundMessage) ->
     return f"message:{inbound.external_id}"[:255]
 
 
+def find_email_thread(inbox: Inbox, customer: Customer, inbound: InboundMessage) -> Conversation | None:
+    """Email threads by its headers, whatever the subject says: a Message-ID in In-Reply-To/References that
+    we stored (the customer's earlier mail, or our reply), else our signed reply token in those headers,
+    else the [#id] subject tag. Only this customer's conversations: a subject tag is easy to guess."""
+    own = Conversation.objects.for_workspace(inbox.workspace_id).filter(inbox=inbox, customer=customer)
+    ids = [i for i in [inbound.in_reply_to, *reversed(inbound.references)] if i]
+    if ids:
+        known = (
+            Message.objects.filter(inbox=inbox, external_id__in=[*ids, *(f"out:{i}" for i in ids)])
+            .order_by("-created_at", "-pk")
+            .values_list("conversation_id", flat=True)
+        )
+        tokens = [token[0] for token in map(read_reply_token, ids) if token]
+        for conversation_id in [*known[:20], *tokens]:
+            if found := own.filter(pk=conversation_id).select_for_update().first():
+                return found
+    tag = read_subject_tag(inbound.subject)
+    return own.filter(pk=tag).select_for_update().first() if tag else None
+
+
 def find_or_open_conversation(
     inbox: Inbox, customer: Customer, inbound: InboundMessage
 ) -> tuple[Conversation, bool]:
     # Lock the customer: two messages of one customer arriving at once must not open two conversations.
     Customer.objects.select_for_update().filter(pk=customer.pk).first()
     thread_key = thread_key_for(inbox, customer, inbound)
-    latest = (
+    latest = find_email_thread(inbox, customer, inbound) if inbox.kind == ChannelKind.EMAIL else None
+    latest = latest or (
         Conversation.objects.for_workspace(inbox.workspace_id)
         .filter(inbox=inbox, thread_key=thread_key, customer=customer)
         .order_by("-created_at", "-pk")
@@ -118,7 +157,7 @@ def find_or_open_conversation(
     now = timezone.now()
     actor = Actor.customer(customer)
     if latest is not None and latest.status in ACTIVE_STATUSES:
-        if latest.status != Status.OPEN:  # the customer answered: pending/snoozed wake up
+        if latest.status != Status.OPEN and not inbound.is_echo:  # the customer answered: wake up
             previous = latest.status
             latest.status, latest.snoozed_until = Status.OPEN, None
             latest.save(update_fields=["status", "snoozed_until"])
@@ -154,12 +193,15 @@ def store_inbound_message(conversation: Conversation, inbound: InboundMessage) -
                 workspace_id=conversation.workspace_id,
                 conversation=conversation,
                 inbox_id=inbound.inbox_id,
-                direction=Direction.IN,
-                author_kind="customer",
+                **_origin(inbound),
                 text=inbound.text,
                 html=nh3.clean(inbound.html) if inbound.html else "",
+                quoted_text=inbound.quoted_text,
+                is_auto_reply=inbound.is_auto_reply,
                 external_id=inbound.external_id,
+                language=detect_language(inbound.text),
                 sent_at=inbound.sent_at,
+                metadata=_metadata(inbound),
             )
     except IntegrityError as exc:
         if Message.objects.filter(inbox_id=inbound.inbox_id, external_id=inbound.external_id).exists():
@@ -169,8 +211,45 @@ def store_inbound_message(conversation: Conversation, inbound: InboundMessage) -
         store_attachment(message, filename=a.filename, content_type=a.content_type, data=a.data)
     touch_conversation(conversation, message)
     search.index_message(message)
-    events.message_event(message, "message.received", actor=Actor.customer(conversation.customer))
+    if inbound.is_echo:  # typed on the platform by the shop's side: already sent, never delivered again
+        events.message_event(message, "message.sent", actor=SYSTEM, echo=True)
+        return message
+    flags = {"is_auto_reply": True} if inbound.is_auto_reply else {}  # rules and bots must not answer it
+    events.message_event(message, "message.received", actor=Actor.customer(conversation.customer), **flags)
     return message
+
+
+def _origin(inbound: InboundMessage) -> dict:
+    if inbound.is_echo:
+        return {"direction": Direction.OUT, "author_kind": "agent", "delivery_status": DeliveryStatus.SENT}
+    return {"direction": Direction.IN, "author_kind": "customer"}
+
+
+def _metadata(inbound: InboundMessage) -> dict:
+    if inbound.allows_bot_reply:
+        return dict(inbound.metadata)
+    return {**inbound.metadata, "standby": True}
+
+
+def receive_bounce(inbox: Inbox, inbound: InboundMessage) -> Received:
+    """A delivery failure report fails the reply it names (by our reply token or its stored Message-ID)
+    and is not stored as a customer message. A report about no reply of ours is dropped."""
+    original = inbound.bounce.original_message_id
+    token = read_reply_token(original)
+    ours = Message.objects.filter(inbox=inbox, direction=Direction.OUT).select_related("conversation")
+    if token:
+        message = ours.filter(pk=token[1], conversation_id=token[0]).first()
+    else:
+        message = ours.filter(external_id=f"out:{original}").first() if original else None
+    if message is None:
+        logger.info("bounce for no known message inbox=%s", inbox.pk)
+        return Received(message=None, duplicate=False, is_bounce=True)
+    if message.delivery_status == DeliveryStatus.FAILED:  # the same report again, or a second one
+        return Received(message=message, duplicate=True, is_bounce=True)
+    reason = inbound.bounce.reason
+    message = record_delivery(message, status=DeliveryStatus.FAILED, reason=reason, actor=SYSTEM)
+    logger.info("bounce failed message=%s inbox=%s", message.pk, inbox.pk)
+    return Received(message=message, duplicate=False, is_bounce=True)
 
 
 def touch_conversation(conversation: Conversation, message: Message) -> None:
@@ -180,6 +259,8 @@ def touch_conversation(conversation: Conversation, message: Message) -> None:
     conversation.last_message_direction = message.direction
     conversation.message_count += 1
     conversation.updated_at = message.created_at
+    if not conversation.language and message.direction == "in":
+        conversation.language = message.language
     conversation.save(
         update_fields=[
             "last_message_at",
@@ -187,5 +268,6 @@ def touch_conversation(conversation: Conversation, message: Message) -> None:
             "last_message_direction",
             "message_count",
             "updated_at",
+            "language",
         ]
     )

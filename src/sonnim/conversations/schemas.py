@@ -2,6 +2,8 @@ from datetime import datetime
 
 from ninja import Field, Schema
 
+from sonnim.sla.schemas import SlaOut, sla_out
+
 from .attachments import attachment_url
 from .models import Conversation, Message
 
@@ -30,6 +32,8 @@ class ConversationOut(Schema):
     subject: str
     category: str
     language: str
+    urgency: str  # triage: high / medium / low ("" before triage)
+    sentiment: str  # triage: negative / neutral / positive
     customer: Ref
     inbox: InboxRef
     assignee: Ref | None
@@ -40,6 +44,7 @@ class ConversationOut(Schema):
     first_response_at: datetime | None
     resolved_at: datetime | None
     created_at: datetime
+    sla: SlaOut | None = None  # {"state", "due_at", "target"}; None when no SLA policy applies
 
 
 class ConversationPage(Schema):
@@ -62,10 +67,16 @@ class MessageOut(Schema):
     author: dict
     text: str
     html: str
+    quoted_text: str  # email: quoted history and signature, shown behind "show quoted text"
+    is_auto_reply: bool  # machine-generated or bulk mail: never answered automatically
     delivery_status: str
     failure_reason: str
     attempts: int
     language: str
+    category: str  # triage of inbound messages; "" on replies and notes
+    urgency: str
+    sentiment: str
+    sentiment_score: float | None
     attachments: list[AttachmentOut]
     created_at: datetime
 
@@ -125,11 +136,13 @@ def conversation_out(c: Conversation) -> ConversationOut:
         subject=c.subject,
         category=c.category,
         language=c.language,
+        urgency=c.urgency,
+        sentiment=c.sentiment,
         customer=Ref(id=c.customer_id, name=c.customer.display_name),
         inbox=InboxRef(id=c.inbox_id, kind=c.inbox.kind, name=c.inbox.name),
         assignee=Ref(id=c.assignee_id, name=c.assignee.display_name) if c.assignee_id else None,
         team=Ref(id=c.team_id, name=c.team.name) if c.team_id else None,
-        tags=[t.name for t in c.tags.all()],
+        tags=sorted(t.name for t in c.tags.all()),  # one order whichever query fetched them
         last_message=LastMessage(
             text=c.last_message_preview, created_at=c.last_message_at, direction=c.last_message_direction
         ),
@@ -137,6 +150,7 @@ def conversation_out(c: Conversation) -> ConversationOut:
         first_response_at=c.first_response_at,
         resolved_at=c.resolved_at,
         created_at=c.created_at,
+        sla=sla_out(c),
     )
 
 
@@ -152,10 +166,16 @@ def message_out(m: Message) -> MessageOut:
         },
         text=m.text,
         html=m.html,
+        quoted_text=m.quoted_text,
+        is_auto_reply=m.is_auto_reply,
         delivery_status=m.delivery_status,
         failure_reason=m.failure_reason,
         attempts=m.attempts,
         language=m.language,
+        category=m.category,
+        urgency=m.urgency,
+        sentiment=m.sentiment,
+        sentiment_score=m.sentiment_score,
         attachments=[
             AttachmentOut(
                 id=a.pk, filename=a.filename, content_type=a.content_type, size=a.size, url=attachment_url(a)

@@ -19,7 +19,7 @@ def get_conversation(workspace: Workspace, conversation_id: int) -> Conversation
     conversation = (
         Conversation.objects.for_workspace(workspace)
         .filter(pk=conversation_id)
-        .select_related("inbox", "customer", "assignee", "team")
+        .select_related("inbox", "customer", "assignee", "team", "sla_clock")
         .first()
     )
     if conversation is None:
@@ -51,6 +51,7 @@ class ConversationFilters:
     priority: str | None = None
     customer_id: int | None = None
     q: str | None = None
+    sla_state: str | None = None  # sla.choices.SlaState
 
 
 @dataclass
@@ -95,20 +96,43 @@ def filtered_conversations(workspace: Workspace, filters: ConversationFilters) -
         qs = qs.filter(tags__name=filters.tag)
     if filters.q:
         qs = qs.filter(pk__in=search.conversation_ids_matching(workspace, filters.q))
+    if filters.sla_state:
+        qs = qs.filter(sla_state=filters.sla_state)
     return qs
 
 
+# Encrypted columns a list never shows: decrypting them on every row was most of a list page's CPU time.
+LIST_DEFERRED = (
+    "customer__email",
+    "customer__phone",
+    "customer__address",
+    "inbox__key",
+    "inbox__credentials",
+    "inbox__signing_secret",
+)
+
+
 def list_conversations(
-    workspace: Workspace, filters: ConversationFilters, *, cursor: str | None = None, limit: int = 25
+    workspace: Workspace,
+    filters: ConversationFilters,
+    *,
+    cursor: str | None = None,
+    limit: int = 25,
+    sort: str = "recent",
 ) -> Page:
     """Newest activity first, cursor on (last_message_at, id) over the matching index: constant
-    query count and cost whatever the page."""
+    query count and cost whatever the page. sort="sla": nearest SLA due time first (see sla_page)."""
     qs = filtered_conversations(workspace, filters)
+    if sort == "sla":
+        from sonnim.sla.selectors import sla_page
+
+        return sla_page(qs, cursor=cursor, limit=limit)
     if cursor:
         moment, pk = decode_cursor(cursor)
         qs = qs.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
     rows = list(
-        qs.select_related("customer", "inbox", "assignee", "team")
+        qs.select_related("customer", "inbox", "assignee", "team", "sla_clock")
+        .defer(*LIST_DEFERRED)
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .order_by("-last_message_at", "-pk")[: limit + 1]
     )
@@ -174,46 +198,61 @@ def search_results(workspace: Workspace, query: str, *, limit: int = 20) -> list
 
 @dataclass(frozen=True)
 class ViewCounts:
-    """Live counts of the inbox's left pane, in three queries whatever the number of conversations."""
+    """Live counts of the inbox's left pane: a fixed number of queries, each over an index, whatever the
+    number of conversations (the per-inbox, per-tag and per-team counts only read open conversations)."""
 
     by_key: dict[str, int]  # mine, unassigned, open, pending, snoozed, resolved
     inboxes: list  # (Inbox, open count)
     tags: list  # (Tag, open count)
+    teams: list = field(default_factory=list)  # (Team, open count)
 
 
 def view_counts(workspace: Workspace, agent_id: int) -> ViewCounts:
     from django.db.models import Count
 
+    from sonnim.core.models import Team
     from sonnim.inboxes.models import Inbox
 
-    is_open = Q(status="open")
-    by_key = Conversation.objects.for_workspace(workspace).aggregate(
-        mine=Count("pk", filter=is_open & Q(assignee_id=agent_id)),
-        unassigned=Count("pk", filter=is_open & Q(assignee__isnull=True)),
-        open=Count("pk", filter=is_open),
-        pending=Count("pk", filter=Q(status="pending")),
-        snoozed=Count("pk", filter=Q(status="snoozed")),
-        resolved=Count("pk", filter=Q(status="resolved")),
+    conversations = Conversation.objects.for_workspace(workspace).order_by()
+    open_ones = conversations.filter(status="open")
+    # conv_status_list_idx: an index-only count per status
+    by_status = dict(
+        conversations.filter(status__in=["open", "pending", "snoozed", "resolved"])
+        .values_list("status")
+        .annotate(n=Count("pk"))
     )
-    inboxes = (
-        Inbox.objects.for_workspace(workspace)
-        .annotate(n=Count("conversations", filter=Q(conversations__status="open")))
-        .order_by("name", "pk")
+    by_key = {key: by_status.get(key, 0) for key in ("open", "pending", "snoozed", "resolved")}
+    # conv_assignee_idx (workspace, assignee, status)
+    by_key["mine"] = open_ones.filter(assignee_id=agent_id).count()
+    by_key["unassigned"] = open_ones.filter(assignee__isnull=True).count()
+    per_inbox = dict(open_ones.values_list("inbox_id").annotate(n=Count("pk")))
+    per_team = dict(open_ones.filter(team__isnull=False).values_list("team_id").annotate(n=Count("pk")))
+    per_tag = dict(
+        Conversation.tags.through.objects.filter(conversation__in=open_ones.values("pk"))
+        .order_by()
+        .values_list("tag_id")
+        .annotate(n=Count("pk"))
     )
-    tags = (
-        Tag.objects.for_workspace(workspace)
-        .annotate(n=Count("conversations", filter=Q(conversations__status="open")))
-        .order_by("name")[:50]
+    inboxes = Inbox.objects.for_workspace(workspace).order_by("name", "pk")
+    tags = Tag.objects.for_workspace(workspace).order_by("name")[:50]
+    teams = Team.objects.for_workspace(workspace).order_by("name")[:50]
+    return ViewCounts(
+        by_key=by_key,
+        inboxes=[(i, per_inbox.get(i.pk, 0)) for i in inboxes],
+        tags=[(t, per_tag.get(t.pk, 0)) for t in tags],
+        teams=[(t, per_team.get(t.pk, 0)) for t in teams],
     )
-    return ViewCounts(by_key=by_key, inboxes=[(i, i.n) for i in inboxes], tags=[(t, t.n) for t in tags])
 
 
-def conversation_row(workspace: Workspace, filters: ConversationFilters, conversation_id: int) -> Conversation | None:
+def conversation_row(
+    workspace: Workspace, filters: ConversationFilters, conversation_id: int
+) -> Conversation | None:
     """One conversation as the list shows it, or None when it does not belong in this list (any more)."""
     return (
         filtered_conversations(workspace, filters)
         .filter(pk=conversation_id)
-        .select_related("customer", "inbox", "assignee", "team")
+        .select_related("customer", "inbox", "assignee", "team", "sla_clock")
+        .defer(*LIST_DEFERRED)
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .first()
     )

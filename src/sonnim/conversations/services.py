@@ -13,6 +13,7 @@ from sonnim.core.errors import SonnimError
 from sonnim.core.jobs import enqueue_on_commit
 from sonnim.core.models import Agent, Team
 from sonnim.customers.models import Customer
+from sonnim.sla import services as sla_services
 
 from . import events, search
 from .attachments import check_attachment, store_attachment
@@ -36,19 +37,36 @@ def _check_body(text: str, files: list[FileUpload]) -> None:
         check_attachment(f.filename, f.content_type, f.data)
 
 
+def _check_channel_limits(conversation: Conversation, text: str, files: list[FileUpload]) -> None:
+    """The channel's own limits (TalkTalk 10,000 characters, Kakao 1,000, image types), checked before the
+    reply is stored so the agent sees the reason at once instead of a failed delivery later."""
+    from sonnim.inboxes.adapters import adapter_for
+
+    adapter = adapter_for(conversation.inbox.kind)
+    if adapter is not None:
+        adapter.check_outbound(text, files)
+
+
 def _author_agent(actor: Actor) -> int | None:
     return actor.id if actor.kind == ActorKind.AGENT else None
 
 
 @transaction.atomic
 def send_reply(
-    conversation: Conversation, *, text: str, actor: Actor, files: list[FileUpload] = ()
+    conversation: Conversation,
+    *,
+    text: str,
+    actor: Actor,
+    files: list[FileUpload] = (),
+    metadata: dict | None = None,
 ) -> Message:
     """Store the reply as queued and deliver it after commit; delivery retries with backoff and ends
-    sent or failed (with its reason, retryable by hand)."""
+    sent or failed (with its reason, retryable by hand). `metadata` lands on Message.metadata: the bot
+    keeps its structured answer there ({"bot": {"quick_replies": [...], "sources": [...], ...}})."""
     from .tasks import deliver_message
 
     _check_body(text, list(files))
+    _check_channel_limits(conversation, text, list(files))
     conversation = lock_conversation(conversation)
     now = timezone.now()
     message = Message.objects.create(
@@ -59,6 +77,7 @@ def send_reply(
         author_kind=actor.kind,
         author_agent_id=_author_agent(actor),
         text=text,
+        metadata=metadata or {},
         delivery_status=DeliveryStatus.QUEUED,
         next_attempt_at=now,
         created_at=now,
@@ -77,6 +96,8 @@ def _after_outbound(conversation: Conversation, message: Message, *, actor: Acto
     if conversation.first_response_at is None and actor.kind in (ActorKind.AGENT, ActorKind.BOT):
         conversation.first_response_at = message.created_at
         conversation.save(update_fields=["first_response_at"])
+    if actor.kind == ActorKind.AGENT:  # SLA response targets count people, not the bot's answers
+        sla_services.on_agent_reply(conversation, at=message.created_at)
     message.conversation = conversation
     touch_conversation(conversation, message)
     search.index_message(message)
@@ -149,6 +170,30 @@ def set_status(conversation: Conversation, *, status: str, actor: Actor, snoozed
     conversation.updated_at = timezone.now()
     conversation.save(update_fields=["status", "snoozed_until", "resolved_at", "updated_at"])
     events.status_changed(conversation, actor=actor, previous=previous)
+    sla_services.on_status_changed(conversation, previous=previous)
+    if status == Status.RESOLVED:  # the satisfaction survey goes out after commit, once per conversation
+        from sonnim.automation.surveys import send_survey_task
+
+        enqueue_on_commit(
+            send_survey_task, workspace_id=conversation.workspace_id, conversation_id=conversation.pk
+        )
+    return conversation
+
+
+@transaction.atomic
+def set_category(conversation: Conversation, *, category: str, actor: Actor) -> Conversation:
+    """Set the conversation's category (any short label code; triage uses assist's set). No change, no
+    event; a change by an agent is the label that retraining learns from."""
+    category = category.strip()
+    if len(category) > 40:
+        raise SonnimError("invalid_input", _("A category has at most 40 characters."))
+    conversation = lock_conversation(conversation)
+    if conversation.category == category:
+        return conversation
+    previous = conversation.category
+    conversation.category = category
+    conversation.save(update_fields=["category"])
+    events.category_changed(conversation, actor=actor, previous=previous)
     return conversation
 
 

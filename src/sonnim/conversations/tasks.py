@@ -88,15 +88,37 @@ def attempt_delivery(message: Message) -> Delivered | DeliveryFailed:
         thread_key=message.conversation.thread_key,
         author_name=message.author_agent.display_name if message.author_agent else "",
         attachments=[
-            OutboundAttachment(a.filename, a.content_type, settings.PUBLIC_URL + attachment_url(a), a.size)
+            OutboundAttachment(
+                a.filename,
+                a.content_type,
+                settings.PUBLIC_URL + attachment_url(a),
+                a.size,
+                storage_name=a.file.name,
+            )
             for a in message.attachments.all()
         ],
+        **(email_thread_headers(message) if message.inbox.kind == "email" else {}),
     )
     try:
         return adapter_class(inbox_config(message.inbox)).deliver(outbound)
     except Exception as exc:  # the task's edge: record why, retry
         logger.exception("adapter crashed message=%s", message.pk)
         return DeliveryFailed(f"adapter error: {type(exc).__name__}", retryable=True)
+
+
+def email_thread_headers(message: Message) -> dict:
+    """In-Reply-To (the customer's last Message-ID) and References (the thread's last ten, oldest first) for
+    an email reply. Our own sends are stored as "out:<id>"; mail without a Message-ID got a hash id."""
+    rows = list(
+        Message.objects.filter(conversation_id=message.conversation_id, external_id__isnull=False)
+        .exclude(pk=message.pk)
+        .exclude(external_id__startswith="sha256:")
+        .filter(created_at__lte=message.created_at)
+        .order_by("created_at", "pk")
+        .values_list("direction", "external_id")
+    )
+    last_in = next((ext for direction, ext in reversed(rows) if direction == "in"), "")
+    return {"in_reply_to": last_in, "references": [ext.removeprefix("out:") for _d, ext in rows][-10:]}
 
 
 @task()

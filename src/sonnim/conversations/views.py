@@ -31,7 +31,9 @@ def attachment_file(request: HttpRequest, token: str, filename: str) -> FileResp
         raise Http404
     inline = attachment.content_type.startswith("image/")
     response = FileResponse(
-        attachment.file.open("rb"), content_type=attachment.content_type, as_attachment=not inline,
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=not inline,
         filename=attachment.filename,
     )
     response["X-Content-Type-Options"] = "nosniff"
@@ -49,6 +51,8 @@ def view_filters(view: str, agent: Agent) -> tuple[str, ConversationFilters]:
         return view, ConversationFilters(status=view)
     if view.startswith("inbox:") and view[6:].isdigit():
         return view, ConversationFilters(status="open", inbox_id=int(view[6:]))
+    if view.startswith("team:") and view[5:].isdigit():
+        return view, ConversationFilters(status="open", team_id=int(view[5:]))
     if view.startswith("tag:") and len(view) > 4:
         return view, ConversationFilters(status="open", tag=view[4:])
     return "open", ConversationFilters(status="open")
@@ -61,6 +65,7 @@ def nav_context(agent: Agent, view: str) -> dict:
         "counts": counts,
         "inbox_views": [(f"inbox:{inbox.pk}", inbox.name, n) for inbox, n in counts.inboxes],
         "tag_views": [(f"tag:{tag.name}", tag.name, n) for tag, n in counts.tags],
+        "team_views": [(f"team:{team.pk}", team.name, n) for team, n in counts.teams],
     }
 
 
@@ -73,7 +78,9 @@ def _conversation_context(agent: Agent, conversation_id: int) -> dict:
         "conversation": conversation,
         "messages": selectors.conversation_messages(conversation, limit=100),
         "tags": [t.name for t in conversation.tags.order_by("name")],
-        "agents": Agent.objects.for_workspace(agent.workspace).filter(is_active=True).order_by("display_name"),
+        "agents": Agent.objects.for_workspace(agent.workspace)
+        .filter(is_active=True)
+        .order_by("display_name"),
         "statuses": Status.choices,
         "priorities": Priority.choices,
     }
@@ -123,7 +130,9 @@ def rows_partial(request: HttpRequest) -> HttpResponse:
     """The next page of the list (cursor pagination: never everything at once)."""
     agent = request.agent
     view, filters = view_filters(request.GET.get("view", "open"), agent)
-    page = selectors.list_conversations(agent.workspace, filters, cursor=request.GET.get("cursor"), limit=PAGE_SIZE)
+    page = selectors.list_conversations(
+        agent.workspace, filters, cursor=request.GET.get("cursor"), limit=PAGE_SIZE
+    )
     return render(request, "conversations/partials/rows.html", {"view": view, "page": page})
 
 
@@ -169,4 +178,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     """Korean and English full text over messages and customers; the JS re-runs it through the API."""
     query = request.GET.get("q", "").strip()[:200]
     results = selectors.search_results(request.agent.workspace, query, limit=50) if query else []
-    return render(request, "conversations/pages/search.html", {**chrome_context(request, "search"), "q": query, "results": results})
+    return render(
+        request,
+        "conversations/pages/search.html",
+        {**chrome_context(request, "search"), "q": query, "results": results},
+    )

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -8,4 +9,8 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/<int:workspace_id>/", views.switch_workspace, name="switch-workspace"),
     path("healthz", views.healthz, name="healthz"),
+    path("settings/", RedirectView.as_view(pattern_name="settings-inboxes"), name="settings"),
+    path("settings/inboxes", views.settings_inboxes, name="settings-inboxes"),
+    path("settings/agents", views.settings_agents, name="settings-agents"),
+    path("settings/teams", views.settings_teams, name="settings-teams"),
 ]

@@ -119,7 +119,7 @@ def merge_out(m) -> MergeOut:
     )
 
 
-@router.get("/customers/{customer_id}", response=Customer360Out)
+@router.get("/customers/{int:customer_id}", response=Customer360Out)
 def get_customer(request: HttpRequest, customer_id: int):
     """Customer 360: identities on every channel, orders with items, every conversation."""
     view = selectors.customer_360(request.auth.workspace, customer_id)
@@ -151,7 +151,7 @@ def get_customer(request: HttpRequest, customer_id: int):
     )
 
 
-@router.patch("/customers/{customer_id}", response=CustomerOut)
+@router.patch("/customers/{int:customer_id}", response=CustomerOut)
 def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch):
     ctx = request.auth
     customer = selectors.get_customer(ctx.workspace, customer_id)

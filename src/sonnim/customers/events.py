@@ -44,3 +44,24 @@ def customers_unmerged(merge: CustomerMerge, *, actor: Actor) -> None:
         customer_id=merge.source_id,
         data={"merge_id": merge.pk, "source_id": merge.source_id, "target_id": merge.target_id},
     )
+
+
+def contact_data_erased(customer: Customer, *, actor: Actor, fields: list[str], reason: str) -> None:
+    # Field names and the trigger only: the erased values never reach the event log.
+    record_event(
+        customer.workspace_id,
+        "customer.contact_erased",
+        actor=actor,
+        customer_id=customer.pk,
+        data={"fields": fields, "reason": reason},
+    )
+
+
+def identity_updated(identity, *, actor: Actor, event: str, keys: list[str]) -> None:
+    record_event(
+        identity.workspace_id,
+        "identity.updated",
+        actor=actor,
+        customer_id=identity.customer_id,
+        data={"identity_id": identity.pk, "kind": identity.kind, "event": event, "keys": keys},
+    )

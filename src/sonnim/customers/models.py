@@ -49,6 +49,9 @@ class Identity(WorkspaceOwned):
     kind = models.CharField(max_length=20)  # inboxes.choices.ChannelKind
     external_id = models.CharField(max_length=255)
     display_name = models.CharField(max_length=200, blank=True, default="")
+    # What the channel told us about this handle (TalkTalk: under14 for the guardian-consent rule, friend,
+    # the product page the chat was opened from). Channel events merge into it; no contact data here.
+    metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

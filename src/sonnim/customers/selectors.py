@@ -53,7 +53,7 @@ def customer_360(workspace: Workspace, customer_id: int) -> Customer360:
     conversations = list(
         Conversation.objects.for_workspace(workspace)
         .filter(customer=customer)
-        .select_related("inbox", "assignee", "team", "customer")
+        .select_related("inbox", "assignee", "team", "customer", "sla_clock")
         .prefetch_related("tags")
         .order_by("-last_message_at", "-pk")[:50]
     )

@@ -8,7 +8,7 @@ from sonnim.core import crypto
 from sonnim.core.actors import Actor
 from sonnim.core.errors import SonnimError
 from sonnim.core.models import Workspace
-from sonnim.inboxes.adapters.base import SenderIdentity
+from sonnim.inboxes.adapters.base import ChannelEvent, SenderIdentity
 
 from . import events
 from .errors import CustomerError
@@ -74,6 +74,7 @@ def _create_customer(workspace: Workspace, sender: SenderIdentity, *, actor: Act
     return create_customer(workspace, name=sender.name, email=sender.email, phone=sender.phone, actor=actor)
 
 
+@transaction.atomic  # a savepoint inside resolve_customer; its own transaction when called alone
 def create_customer(
     workspace: Workspace,
     *,
@@ -188,3 +189,58 @@ def _lock_pair(a: Customer, b: Customer) -> tuple[Customer, Customer]:
     """Lock both rows in pk order (no deadlock between a merge and its mirror) and return fresh copies."""
     rows = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[a.pk, b.pk]).order_by("pk")}
     return rows[a.pk], rows[b.pk]
+
+
+ERASABLE_CONTACT_FIELDS = ("display_name", "email", "phone")
+
+
+@transaction.atomic
+def erase_contact_data(customer: Customer, *, actor: Actor, reason: str) -> Customer:
+    """Erase the customer's name, email and phone (and their blind indexes and the identities' display
+    names), e.g. when the customer withdraws the consent under which a channel gave them to us. Orders,
+    conversations and KPIs stay. Erasing an already erased profile is a no-op: no event."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk, workspace_id=customer.workspace_id)
+    erased = [name for name in ERASABLE_CONTACT_FIELDS if getattr(customer, name)]
+    named_identities = Identity.objects.filter(customer=customer).exclude(display_name="")
+    if not erased and not named_identities.exists():
+        return customer
+    for name in erased:
+        setattr(customer, name, "")
+    customer.email_index, customer.phone_index = "", ""
+    customer.updated_at = timezone.now()
+    customer.save(update_fields=[*erased, "email_index", "phone_index", "updated_at"])
+    named_identities.update(display_name="")
+    events.contact_data_erased(customer, actor=actor, fields=erased, reason=reason[:60])
+    from sonnim.conversations import search
+
+    search.index_customer(customer)
+    return customer
+
+
+@transaction.atomic
+def apply_channel_event(
+    workspace: Workspace, *, kind: str, event: ChannelEvent, actor: Actor
+) -> Customer | None:
+    """A channel's non-message event (chat opened, friend added, consent withdrawn): merge its attributes
+    into the sender's identity metadata and erase contact data when consent was withdrawn. A withdrawal
+    from a sender we never saw changes nothing; other events create the customer, as a first message does."""
+    if event.erases_contact_data and _find_identity(workspace, kind, event.sender.external_id) is None:
+        return None
+    customer = resolve_customer(workspace, kind=kind, sender=event.sender, actor=actor)
+    identity = (
+        Identity.objects.select_for_update()
+        .filter(workspace=workspace, kind=kind, external_id=event.sender.external_id)
+        .get()
+    )
+    changed = sorted(k for k, v in event.attributes.items() if identity.metadata.get(k) != v)
+    if changed:
+        identity.metadata = {**identity.metadata, **event.attributes}
+        identity.save(update_fields=["metadata"])
+        events.identity_updated(identity, actor=actor, event=event.name, keys=changed)
+    if event.erases_contact_data:
+        return erase_contact_data(customer, actor=actor, reason=f"{kind}.{event.name}")
+    # Profile data the customer agreed to share (TalkTalk profile SUCCESS) fills empty fields only: what an
+    # agent typed in wins.
+    given = {"display_name": event.sender.name, "phone": event.sender.phone, "email": event.sender.email}
+    fill = {name: value for name, value in given.items() if value and not getattr(customer, name)}
+    return update_customer(customer, actor=actor, **fill) if fill else customer

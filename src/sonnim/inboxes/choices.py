@@ -6,7 +6,8 @@ class ChannelKind(models.TextChoices):
     API = "api", _("API")  # any system posting JSON; replies go out as signed webhooks
     EMAIL = "email", _("Email")
     WEBCHAT = "webchat", _("Web chat")
-    KAKAO = "kakao", _("KakaoTalk")
+    KAKAO = "kakao", _("KakaoTalk")  # the Kakao i Open Builder chatbot skill
+    KAKAO_COUNSEL = "kakao_counsel", _("KakaoTalk counsel (상담톡)")  # human chat through an official dealer
     TALKTALK = "talktalk", _("Naver TalkTalk")
     SMS = "sms", _("SMS")
     PHONE = "phone", _("Phone")
@@ -20,6 +21,7 @@ CONTINUOUS_KINDS = {
     ChannelKind.API,
     ChannelKind.WEBCHAT,
     ChannelKind.KAKAO,
+    ChannelKind.KAKAO_COUNSEL,
     ChannelKind.TALKTALK,
     ChannelKind.SMS,
 }

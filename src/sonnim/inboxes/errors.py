@@ -8,3 +8,5 @@ class InboxError(StrEnum):
     BAD_SIGNATURE = "bad_signature"
     UNKNOWN_KIND = "unknown_channel_kind"
     NO_WEBHOOK_URL = "no_webhook_url"
+    INVALID_EMAIL_SETTINGS = "invalid_email_settings"
+    NO_IMAP = "email_no_imap"

@@ -42,4 +42,6 @@ class MailboxState(WorkspaceOwned):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["inbox", "folder"], name="mailbox_state_unique_folder")]
+        constraints = [
+            models.UniqueConstraint(fields=["inbox", "folder"], name="mailbox_state_unique_folder"),
+        ]

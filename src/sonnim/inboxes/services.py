@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sonnim.core import crypto
@@ -15,7 +16,7 @@ from sonnim.core.models import Workspace
 
 from .choices import ChannelKind
 from .errors import InboxError
-from .models import Inbox
+from .models import Inbox, MailboxState
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ def create_inbox(
 ) -> CreatedInbox:
     if kind not in ChannelKind.values:
         raise SonnimError(InboxError.UNKNOWN_KIND, _("Unknown channel kind."), details={"kind": kind})
+    _validate_settings(kind, settings or {})
     key = "inb_" + secrets.token_urlsafe(24)
     inbox = Inbox.objects.create(
         workspace=workspace,
@@ -62,6 +64,8 @@ def update_inbox(inbox: Inbox, *, actor: Actor, **changes) -> Inbox:
     unknown = set(changes) - allowed
     if unknown:
         raise SonnimError("invalid_input", _("These fields cannot be changed."), details=sorted(unknown))
+    if "settings" in changes:
+        _validate_settings(inbox.kind, changes["settings"])
     inbox = Inbox.objects.select_for_update().get(pk=inbox.pk, workspace_id=inbox.workspace_id)
     changed = [k for k, v in changes.items() if getattr(inbox, k) != v]
     for k in changed:
@@ -72,3 +76,32 @@ def update_inbox(inbox: Inbox, *, actor: Actor, **changes) -> Inbox:
             inbox.workspace_id, "inbox.updated", actor=actor, data={"inbox_id": inbox.pk, "fields": changed}
         )
     return inbox
+
+
+def _validate_settings(kind: str, settings: dict) -> None:
+    """The channel's adapter checks its own settings (SonnimError with its code and field details)."""
+    from .adapters import adapter_for
+
+    adapter = adapter_for(kind)
+    if adapter is not None:
+        adapter.validate_settings(settings)
+
+
+def mailbox_state(inbox: Inbox, *, folder: str, uidvalidity: int) -> MailboxState:
+    """The poller's mark in one IMAP folder. A changed UIDVALIDITY restarts the folder from UID 0: the server
+    renumbered it, and the pipeline's Message-ID dedup keeps mail already stored from doubling."""
+    state, _created = MailboxState.objects.get_or_create(
+        workspace_id=inbox.workspace_id, inbox=inbox, folder=folder, defaults={"uidvalidity": uidvalidity}
+    )
+    if state.uidvalidity != uidvalidity:
+        state.uidvalidity, state.last_uid, state.updated_at = uidvalidity, 0, timezone.now()
+        state.save(update_fields=["uidvalidity", "last_uid", "updated_at"])
+    return state
+
+
+def advance_mailbox(state: MailboxState, *, uid: int) -> None:
+    """Move the mark forward only (a second poller that is behind must not move it back)."""
+    MailboxState.objects.filter(pk=state.pk, uidvalidity=state.uidvalidity, last_uid__lt=uid).update(
+        last_uid=uid, updated_at=timezone.now()
+    )
+    state.last_uid = max(state.last_uid, uid)

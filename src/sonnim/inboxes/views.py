@@ -10,11 +10,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from sonnim.conversations.pipeline import receive_message
+from sonnim.conversations.pipeline import receive_channel_event, receive_message
 from sonnim.core.errors import SonnimError
 
 from .adapters import adapter_for
-from .adapters.base import WebhookRejected
+from .adapters.base import ChannelEvent, WebhookRejected
 from .selectors import inbox_config, inbox_for_key
 
 logger = logging.getLogger("sonnim.hooks")
@@ -49,7 +49,20 @@ def hook(request: HttpRequest, kind: str, inbox_key: str) -> HttpResponse:
             400,
         )
     try:
-        received = [receive_message(message) for message in inbound]
+        received = []
+        for item in inbound:
+            if isinstance(item, ChannelEvent):  # not a message: it updates the sender's identity
+                receive_channel_event(item)
+            else:
+                received.append(receive_message(item))
     except SonnimError as exc:
         return _reject(kind, exc.code, exc.message, exc.status)
     return adapter.acknowledge(received)
+
+
+@csrf_exempt
+@require_POST
+def kakao_skill_hook(request: HttpRequest, inbox_key: str) -> HttpResponse:
+    """Kakao i Open Builder calls skills at a URL of the bot's choosing: /hooks/kakao/skill/<inbox_key>,
+    the same flow as /hooks/kakao/<inbox_key>."""
+    return hook(request, kind="kakao", inbox_key=inbox_key)

@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "sonnim.conversations",
     "sonnim.commerce",
     "sonnim.automation",
+    "sonnim.assist",
+    "sonnim.knowledge",
+    "sonnim.sla",
+    "sonnim.outreach",
 ]
 
 MIDDLEWARE = [
@@ -100,7 +104,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_PREFIX}:asgi"},
+            # channels-redis blocks 5 s per read (BZPOPMIN) and redis-py 8 times reads out after 5 s by
+            # default, which killed every idle websocket; give reads room above the blocking time.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "prefix": f"{REDIS_PREFIX}:asgi",
+            },
         }
     }
     CACHES = {
@@ -128,6 +137,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the project-wide static/sonnim/ (CSS, JS modules) outside any app
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(
     parents=True, exist_ok=True
@@ -141,6 +151,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DELIVERY_MAX_ATTEMPTS = int(os.environ.get("SONNIM_DELIVERY_MAX_ATTEMPTS", "5"))
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("SONNIM_DELIVERY_BACKOFF_SECONDS", "5"))
 DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("SONNIM_DELIVERY_TIMEOUT_SECONDS", "10"))
+EMAIL_POLL_SECONDS = float(os.environ.get("SONNIM_EMAIL_POLL_SECONDS", "60"))  # the worker polls IMAP inboxes
 ATTACHMENT_MAX_BYTES = int(os.environ.get("SONNIM_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 INBOUND_BATCH_MAX = 1000
 

@@ -3,6 +3,7 @@ webhook endpoint or a platform's API (Kakao, Naver, SMS providers build on it in
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -24,6 +25,7 @@ class Behaviour:
     fail_status: int = 503
     status: int = 200
     body: dict = field(default_factory=lambda: {"ok": True})
+    delay_seconds: float = 0  # answer slowly: lets a test hold a request in flight
 
 
 class RecordingServer:
@@ -41,6 +43,8 @@ class RecordingServer:
                     outer.requests.append(Recorded(self.command, self.path, dict(self.headers), body))
                     n = len(outer.requests)
                 b = outer.behaviour
+                if b.delay_seconds:
+                    time.sleep(b.delay_seconds)
                 status = b.fail_status if n <= b.fail_first else b.status
                 payload = json.dumps(b.body if status < 400 else {"error": "failing on purpose"}).encode()
                 self.send_response(status)

@@ -2,9 +2,17 @@
 
 from .api import ApiAdapter
 from .base import ChannelAdapter
+from .email import EmailAdapter
+from .kakao import KakaoSkillAdapter
+from .kakao_dealers import KakaoCounselAdapter
+from .talktalk import TalkTalkAdapter
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
     "api": ApiAdapter,
+    "email": EmailAdapter,
+    "kakao": KakaoSkillAdapter,
+    "kakao_counsel": KakaoCounselAdapter,
+    "talktalk": TalkTalkAdapter,
 }
 
 

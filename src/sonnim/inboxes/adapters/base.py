@@ -56,6 +56,63 @@ class InboundMessage:
     is_auto_reply: bool = False
     # A delivery failure report: not a customer message; it fails the outbound message it names.
     bounce: BounceReport | None = None
+    # Channel facts kept on the stored message (Message.metadata): the product a TalkTalk inquiry is about,
+    # the TalkTalk inputType, the Kakao skill block and params. No secrets: agents can read it.
+    metadata: dict = field(default_factory=dict)
+    # Our own side's message mirrored back by the platform (TalkTalk `echo`: typed in Naver's partner
+    # center). Stored as an already-sent outbound message, never delivered again: no loops.
+    is_echo: bool = False
+    # False when a human holds the thread on the platform (TalkTalk handover `standby`): the message is
+    # stored and routed as usual, but no bot may answer it.
+    allows_bot_reply: bool = True
+
+
+@dataclass(frozen=True)
+class ChannelEvent:
+    """Something a channel reports that is not a message: a chat opened, a friend added, a thread handed
+    over, profile consent given or withdrawn. It updates the sender's identity (Identity.metadata) and is
+    never shown as a message."""
+
+    inbox_id: int
+    sender: SenderIdentity
+    name: str  # the platform's event name: open, leave, friend, handover, profile, session_expired
+    attributes: dict = field(default_factory=dict)  # merged into the identity's metadata (under14, friend)
+    # The customer withdrew consent to the profile data the channel gave us: erase name, phone and email.
+    erases_contact_data: bool = False
+
+
+@dataclass(frozen=True)
+class QuickReply:
+    label: str  # what the button shows and, when tapped, what the customer "says"
+    message: str = ""  # the text sent when tapped, when it differs from the label
+
+
+@dataclass(frozen=True)
+class LinkButton:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Card:
+    title: str = ""
+    description: str = ""
+    image_url: str = ""
+    buttons: list[LinkButton | QuickReply] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BotReply:
+    """The pipeline's answer inside the webhook's own response, for channels that answer a request
+    synchronously (the Kakao chatbot skill). A bot step sets StepContext.reply; receive_message() returns it
+    as Received.reply, and the adapter's acknowledge() renders it in the platform's format. `is_pending`
+    means "the answer is being worked out and comes through send_reply()": the Kakao skill then answers
+    with useCallback and the reply goes out through the callback URL."""
+
+    text: str = ""
+    cards: list[Card] = field(default_factory=list)
+    quick_replies: list[QuickReply] = field(default_factory=list)
+    is_pending: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +152,9 @@ class OutboundMessage:
     # Email threading: the customer's last Message-ID and the thread's earlier ones (no angle brackets).
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
+    # A bot's structured answer (cards, quick replies) for channels that can render it; `text` stays its
+    # plain form for the timeline and for channels that cannot.
+    reply: BotReply | None = None
 
 
 @dataclass(frozen=True)
@@ -121,14 +181,22 @@ class ChannelAdapter(ABC):
         self.config = config
 
     @classmethod
-    def validate_settings(cls, settings: dict) -> None:  # noqa: B027 - optional hook
+    def validate_settings(cls, settings: dict) -> None:
         """Raise SonnimError (with a code and field details) when an inbox's settings are unusable."""
+        return None  # optional hook: most channels keep no settings to check
+
+    @classmethod
+    def check_outbound(cls, text: str, files: list) -> None:
+        """Raise SonnimError (with a code) when a reply cannot go out on this channel (too long, a file type
+        the platform refuses), before it is stored: the agent sees why at once. `files` have filename,
+        content_type and data."""
+        return None  # optional hook: most channels take what send_reply already checked
 
     def verify(self, request: HttpRequest) -> None:  # noqa: B027 - optional hook
         """Raise WebhookRejected when the request is not from the platform."""
 
     @abstractmethod
-    def parse(self, request: HttpRequest) -> list[InboundMessage]: ...
+    def parse(self, request: HttpRequest) -> list[InboundMessage | ChannelEvent]: ...
 
     def acknowledge(self, received: list) -> HttpResponse:
         return HttpResponse(status=200)

@@ -1,0 +1,83 @@
+"""Writes of the assist app: triage results onto messages and conversations, a workspace's retrained model."""
+
+import logging
+from pathlib import Path
+
+from django.db import transaction
+
+from sonnim.conversations.locks import lock_conversation
+from sonnim.conversations.models import Conversation, Message
+from sonnim.core.models import Event, Workspace
+
+from .model import Example, forget_cached, read_jsonl, train
+from .triage import URGENCY_RANK, Triage, workspace_model_dir
+
+logger = logging.getLogger("sonnim.assist")
+
+DEFAULT_CATEGORY_DATA = Path(__file__).parent / "data" / "category_train.jsonl"
+CORRECTION_WEIGHT = 3  # a shop's own corrections count more than the project's synthetic rows
+
+
+@transaction.atomic
+def apply_triage(message: Message, triage: Triage) -> Message:
+    """Store the triage on the message and fold it into the conversation: the category is set once (an
+    agent's correction stays), urgency only rises, sentiment follows the latest message. No event: the
+    message.received event already announced the message, and agents read these fields with it."""
+    message.category, message.urgency = triage.category, triage.urgency
+    message.sentiment, message.sentiment_score = triage.sentiment, triage.sentiment_score
+    message.save(update_fields=["category", "urgency", "sentiment", "sentiment_score"])
+    conversation = lock_conversation(message.conversation)
+    fields = []
+    if not conversation.category:
+        conversation.category, fields = triage.category, [*fields, "category"]
+    if URGENCY_RANK.get(triage.urgency, 0) > URGENCY_RANK.get(conversation.urgency, -1):
+        conversation.urgency, fields = triage.urgency, [*fields, "urgency"]
+    if conversation.sentiment != triage.sentiment:
+        conversation.sentiment, fields = triage.sentiment, [*fields, "sentiment"]
+    if fields:
+        conversation.save(update_fields=fields)
+    message.conversation = conversation
+    return message
+
+
+def corrected_examples(workspace: Workspace) -> list[Example]:
+    """One example per conversation whose category an agent changed: the customer's first message,
+    labelled with the conversation's current category (the last correction wins)."""
+    conversation_ids = set(
+        Event.objects.for_workspace(workspace)
+        .filter(type="conversation.category_changed", actor_kind="agent")
+        .values_list("conversation_id", flat=True)
+    )
+    conversations = Conversation.objects.for_workspace(workspace).filter(pk__in=conversation_ids)
+    labels = dict(conversations.exclude(category="").values_list("pk", "category"))
+    first_texts: dict[int, str] = {}
+    for conversation_id, text in (
+        Message.objects.for_workspace(workspace)
+        .filter(conversation_id__in=labels, direction="in")
+        .exclude(text="")
+        .order_by("conversation_id", "created_at", "pk")
+        .values_list("conversation_id", "text")
+    ):
+        first_texts.setdefault(conversation_id, text)
+    return [Example(text=first_texts[c], label=labels[c]) for c in sorted(first_texts)]
+
+
+def retrain_category_model(workspace: Workspace) -> dict:
+    """Train the workspace's category model from the shipped data plus its agents' corrections and store
+    it where triage looks first. With no corrections nothing is written."""
+    corrections = corrected_examples(workspace)
+    out = workspace_model_dir(workspace.pk)
+    if not corrections:
+        return {"workspace": workspace.slug, "corrections": 0, "trained": False, "out": str(out)}
+    examples = read_jsonl(DEFAULT_CATEGORY_DATA) + corrections * CORRECTION_WEIGHT
+    model = train(examples, task="category")
+    model.save(out)
+    forget_cached(out)
+    logger.info("retrained category model workspace=%s corrections=%s", workspace.pk, len(corrections))
+    return {
+        "workspace": workspace.slug,
+        "corrections": len(corrections),
+        "trained": True,
+        "labels": model.labels,
+        "out": str(out),
+    }

@@ -1,0 +1,89 @@
+"""Triage of one customer text: language, category, sentiment (with a score), urgency.
+
+The shipped models (models/<task>/) are loaded once per process; a workspace that ran `sonnim assist
+retrain` gets its own category model from MEDIA_ROOT/assist/<workspace id>/category/. Urgency is the
+model's answer raised by rules that must never be missed (legal threats, injuries, repeated contact)."""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from sonnim.core.korean import detect_language
+
+from .features import features
+from .model import TextModel, load_cached
+
+MODELS_DIR = Path(__file__).parent / "models"
+TASKS = ("category", "sentiment", "urgency")
+URGENCY_RANK = {"low": 0, "medium": 1, "high": 2}
+
+# Words that make a message urgent whatever the model says: a threat to go to the consumer agency, the
+# police or a lawyer, a chargeback, an injury. Matched on the normalized text (spaces removed for Korean).
+_HIGH_PATTERNS = re.compile(
+    r"소비자원|소비자보호원|공정위|공정거래위원회|고소|고발|변호사|경찰|신고|차지백|이의제기|다쳤|화상|발진|"
+    r"consumer agency|lawyer|attorney|sue\b|police|chargeback|injur|hurt|report you",
+    re.IGNORECASE,
+)
+_DAMAGE_PATTERNS = re.compile(r"파손|깨져|깨진|부서|찢어|broken|damaged|shattered|cracked", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Triage:
+    language: str
+    category: str
+    category_confidence: float
+    sentiment: str
+    sentiment_score: float  # P(positive) - P(negative), in [-1, 1]
+    urgency: str
+
+
+def default_model(task: str) -> TextModel:
+    return load_cached(MODELS_DIR / task)
+
+
+def workspace_model_dir(workspace_id: int, task: str = "category") -> Path:
+    return Path(settings.MEDIA_ROOT) / "assist" / str(workspace_id) / task
+
+
+def category_model(workspace_id: int | None) -> TextModel:
+    if workspace_id is not None:
+        own = workspace_model_dir(workspace_id)
+        if (own / "model.json").exists():
+            return load_cached(own)
+    return default_model("category")
+
+
+def rule_urgency(text: str, *, repeated_contacts: int = 0) -> str:
+    """The floor the rules set: high for legal threats, injuries and a third message in a day, medium for
+    damaged goods and a second one."""
+    compact = text.replace(" ", "")
+    if _HIGH_PATTERNS.search(text) or _HIGH_PATTERNS.search(compact) or repeated_contacts >= 3:
+        return "high"
+    if _DAMAGE_PATTERNS.search(text) or repeated_contacts >= 2:
+        return "medium"
+    return "low"
+
+
+def raise_urgency(*levels: str) -> str:
+    return max(levels, key=lambda level: URGENCY_RANK.get(level, 0))
+
+
+def triage_text(text: str, *, workspace_id: int | None = None, repeated_contacts: int = 0) -> Triage:
+    feats = features(text)  # the Kiwi analysis runs once for the three models
+    category = category_model(workspace_id).predict_features(feats)
+    sentiment = default_model("sentiment").predict_features(feats)
+    urgency = default_model("urgency").predict_features(feats).label
+    score = sentiment.scores.get("positive", 0.0) - sentiment.scores.get("negative", 0.0)
+    floor = rule_urgency(text, repeated_contacts=repeated_contacts)
+    if sentiment.label == "negative" and sentiment.confidence >= 0.8:
+        floor = raise_urgency(floor, "medium")
+    return Triage(
+        language=detect_language(text),
+        category=category.label,
+        category_confidence=category.confidence,
+        sentiment=sentiment.label,
+        sentiment_score=round(score, 3),
+        urgency=raise_urgency(urgency, floor),
+    )
