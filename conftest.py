@@ -3,6 +3,7 @@
 from pathlib import Path
 
 _src = Path(__file__).parent / "src" / "sonnim"
-pytest_plugins = ["sonnim.testing.fixtures"] + sorted(
-    f"sonnim.{p.parent.parent.name}.tests.fixtures" for p in _src.glob("*/tests/fixtures.py")
-)
+pytest_plugins = [
+    "sonnim.testing.fixtures",
+    *sorted(f"sonnim.{p.parent.parent.name}.tests.fixtures" for p in _src.glob("*/tests/fixtures.py")),
+]

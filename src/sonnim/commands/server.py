@@ -149,9 +149,18 @@ def serve(args: argparse.Namespace) -> int:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     realtime.set_server_loop(loop)
-    print(f"Sonnim is serving on http://{args.host}:{args.port}/ (HTTP and websockets)", flush=True)
-    loop.run_until_complete(server.serve())
+    loop.run_until_complete(_serve_announced(server, f"http://{args.host}:{args.port}/"))
     return 0
+
+
+async def _serve_announced(server, url: str) -> None:
+    """Say "serving" only once the port is bound: scripts (and tests) wait for that line, then connect."""
+    serving = asyncio.ensure_future(server.serve())
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.05)
+    if server.started:
+        print(f"Sonnim is serving on {url} (HTTP and websockets)", flush=True)
+    await serving
 
 
 def demo(args: argparse.Namespace) -> int:

@@ -222,5 +222,7 @@ def create_order(
             quantity=line.quantity,
             unit_price_krw=line.unit_price_krw,
         )
-    record_event(workspace, "order.created", actor=actor, customer_id=customer.pk, data={"order_id": order.pk})
+    record_event(
+        workspace, "order.created", actor=actor, customer_id=customer.pk, data={"order_id": order.pk}
+    )
     return order

@@ -7,6 +7,7 @@ catches up from GET /api/v1/events?after=SEQ, because every push carries its seq
 import asyncio
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -42,10 +43,23 @@ def send_to_group(group: str, message: dict) -> None:
         loop = _server_loop
         if loop is not None and loop.is_running() and not _in_loop_thread(loop):
             asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
+        elif _loop_running_here():
+            # Sync code called from inside some other running loop (an async caller, a test driver):
+            # async_to_sync refuses that thread, so the send runs on a short-lived thread of its own.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(async_to_sync(layer.group_send), group, message).result(timeout=5)
         else:
             async_to_sync(layer.group_send)(group, message)
     except Exception:  # a lost push is recovered by the client's catch-up; never fail the caller
         logger.warning("realtime push to %s failed", group, exc_info=True)
+
+
+def _loop_running_here() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _in_loop_thread(loop: asyncio.AbstractEventLoop) -> bool:

@@ -80,7 +80,9 @@ class CreatedToken:
 
 
 @transaction.atomic
-def create_api_token(agent: Agent, *, name: str = "", key: str | None = None, actor: Actor = SYSTEM) -> CreatedToken:
+def create_api_token(
+    agent: Agent, *, name: str = "", key: str | None = None, actor: Actor = SYSTEM
+) -> CreatedToken:
     """A new token; `key` is for the demo only, which prints the same token on every run."""
     key = key or "snm_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(

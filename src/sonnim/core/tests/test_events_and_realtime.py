@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -19,6 +20,14 @@ from sonnim.inboxes.services import create_inbox
 from sonnim.testing.fixtures import inbound_payload
 from sonnim.testing.http import RecordingServer
 from sonnim.testing.server import ServerProcess, subprocess_env
+
+
+def run_async(coroutine):
+    """asyncio.run on a thread of its own: a browser test earlier in this worker may have left an event
+    loop running on the main thread (Playwright's sync API), where asyncio.run is refused."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 # --- the log and the catch-up API --------------------------------------------------------------------
 
@@ -158,7 +167,7 @@ def test_websocket_pushes_inbound_message_with_its_seq(server, agent, other_work
             pushed, before = await receive_until(ws, is_event("message.received"), timeout=5)
             return hello, other_hello, sent, pushed, before, await nothing_arrives(other, 1.0)
 
-    hello, other_hello, sent, pushed, before, other_frames = asyncio.run(scenario())
+    hello, other_hello, sent, pushed, before, other_frames = run_async(scenario())
     last = hello["last_seq"]
     assert hello == {"type": "hello", "agent_id": agent.pk, "last_seq": last}
     assert last == seqs(agent.workspace)[-4]  # the three events of the message came after it
@@ -189,7 +198,7 @@ def test_websocket_refuses_bad_token(server, agent):
             return ("closed", exc.rcvd.code if exc.rcvd else None)
         return ("accepted", None)
 
-    assert asyncio.run(scenario()) in {("refused", 403), ("closed", 4401)}
+    assert run_async(scenario()) in {("refused", 403), ("closed", 4401)}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -207,7 +216,7 @@ def test_websocket_origin_foreign_refused_missing_allowed(server, agent):
             hello = await receive(ws)
         return foreign, hello["type"]
 
-    assert asyncio.run(scenario()) == (403, "hello")
+    assert run_async(scenario()) == (403, "hello")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -226,7 +235,7 @@ def test_presence_reaches_colleagues_only(
                 seen = await receive(colleague, 5)
                 return seen, await nothing_arrives(stranger, 0.8), await nothing_arrives(mine, 0.2)
 
-    seen, stranger_frames, own_frames = asyncio.run(scenario())
+    seen, stranger_frames, own_frames = run_async(scenario())
     assert seen == {
         "type": "presence",
         "agent_id": agent.pk,
@@ -278,7 +287,7 @@ def test_two_servers_and_a_worker_share_events_and_deliveries(workspace, agent):
                     return hello, sent, received, reply, delivered
 
             try:
-                hello, sent, received, reply, delivered = asyncio.run(scenario())
+                hello, sent, received, reply, delivered = run_async(scenario())
             except Exception:
                 print("server 1:", one.stop()[-4000:], "server 2:", two.stop()[-4000:], sep="\n")
                 raise
