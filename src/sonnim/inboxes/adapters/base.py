@@ -6,6 +6,8 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 
+from sonnim.core.errors import SonnimError
+
 
 @dataclass(frozen=True)
 class SenderIdentity:
@@ -203,3 +205,14 @@ class ChannelAdapter(ABC):
 
     @abstractmethod
     def deliver(self, message: OutboundMessage) -> Delivered | DeliveryFailed: ...
+
+
+def check_text_length(text: str, *, limit: int, message: str) -> None:
+    """Refuse a text over the channel's limit before anything is sent. `message` is the channel's own
+    translated sentence with %(limit)s and %(count)s in it."""
+    if len(text) > limit:
+        raise SonnimError(
+            "message_too_long",
+            message % {"limit": f"{limit:,}", "count": f"{len(text):,}"},
+            details={"limit": limit, "length": len(text)},
+        )

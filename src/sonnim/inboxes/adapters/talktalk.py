@@ -42,6 +42,7 @@ from .base import (
     QuickReply,
     SenderIdentity,
     WebhookRejected,
+    check_text_length,
 )
 
 logger = logging.getLogger("sonnim.talktalk")
@@ -73,13 +74,11 @@ class TalkTalkAdapter(ChannelAdapter):
 
     @classmethod
     def check_outbound(cls, text: str, files: list) -> None:
-        if len(text) > TEXT_MAX_CHARS:
-            raise SonnimError(
-                "message_too_long",
-                _("TalkTalk messages are limited to %(limit)s characters (this one has %(count)s).")
-                % {"limit": f"{TEXT_MAX_CHARS:,}", "count": f"{len(text):,}"},
-                details={"limit": TEXT_MAX_CHARS, "length": len(text)},
-            )
+        check_text_length(
+            text,
+            limit=TEXT_MAX_CHARS,
+            message=_("TalkTalk messages are limited to %(limit)s characters (this one has %(count)s)."),
+        )
         for f in files:
             if f.content_type not in IMAGE_TYPES or len(f.data) > IMAGE_MAX_BYTES:
                 raise SonnimError(

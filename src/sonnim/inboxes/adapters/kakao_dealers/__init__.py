@@ -15,6 +15,7 @@ from ..base import (
     InboundMessage,
     InboxConfig,
     OutboundMessage,
+    check_text_length,
 )
 from .base import AlimTalkRequest, CounselMessage, KakaoDealer
 from .restdealer import RestDealer
@@ -48,13 +49,11 @@ class KakaoCounselAdapter(ChannelAdapter):
 
     @classmethod
     def check_outbound(cls, text: str, files: list) -> None:
-        if len(text) > TEXT_MAX_CHARS:
-            raise SonnimError(
-                "message_too_long",
-                _("KakaoTalk messages are limited to %(limit)s characters (this one has %(count)s).")
-                % {"limit": f"{TEXT_MAX_CHARS:,}", "count": f"{len(text):,}"},
-                details={"limit": TEXT_MAX_CHARS, "length": len(text)},
-            )
+        check_text_length(
+            text,
+            limit=TEXT_MAX_CHARS,
+            message=_("KakaoTalk messages are limited to %(limit)s characters (this one has %(count)s)."),
+        )
         for f in files:
             if len(f.data) > FILE_MAX_BYTES:
                 raise SonnimError(
