@@ -248,3 +248,21 @@ class Timer:
 
     def summary(self, prefix: str = "") -> dict[str, float]:
         return {**latency_summary(self.wall, prefix), **latency_summary(self.cpu, f"{prefix}cpu_")}
+
+
+async def http_exchange(reader, writer, request: bytes) -> tuple[int, bytes]:
+    """One request and its response on a kept-alive HTTP/1.1 connection (Content-Length bodies only):
+    a client this thin keeps the load generator's own cost out of the server's numbers."""
+    writer.write(request)
+    await writer.drain()
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    body = await reader.readexactly(length)
+    return int(status_line.split()[1]), body

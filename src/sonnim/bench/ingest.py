@@ -16,6 +16,7 @@ from sonnim.inboxes.services import create_inbox
 from .common import (
     Server,
     bench_database,
+    http_exchange,
     korean_texts,
     latency_summary,
     machine_load,
@@ -101,19 +102,7 @@ class InboundClient:
 
     async def _post(self, reader, writer, request: bytes, expected: tuple[int, ...]) -> float:
         started = time.perf_counter()
-        writer.write(request)
-        await writer.drain()
-        status_line = await reader.readline()
-        length = 0
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        body = await reader.readexactly(length)
-        status = int(status_line.split()[1])
+        status, body = await http_exchange(reader, writer, request)
         if status not in expected:
             raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
         return time.perf_counter() - started

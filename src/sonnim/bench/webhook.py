@@ -14,7 +14,7 @@ from sonnim.conversations.models import Message
 from sonnim.core.services import create_workspace
 from sonnim.inboxes.services import create_inbox
 
-from .common import Server, bench_database, korean_texts, latency_summary
+from .common import Server, bench_database, http_exchange, korean_texts, latency_summary
 
 CONNECTIONS = 4
 WARMUP = 30
@@ -98,20 +98,9 @@ class WebhookClient:
 
     async def _post(self, reader, writer, request: bytes) -> float:
         started = time.perf_counter()
-        writer.write(request)
-        await writer.drain()
-        status_line = await reader.readline()
-        length = 0
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.strip().lower() == "content-length":
-                length = int(value)
-        body = await reader.readexactly(length)
-        if int(status_line.split()[1]) != 200:
-            raise RuntimeError(f"{status_line!r}: {body[:300]!r}")
+        status, body = await http_exchange(reader, writer, request)
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {body[:300]!r}")
         return time.perf_counter() - started
 
     async def send(self, payloads: list[dict], connections: int) -> list[float]:

@@ -2,6 +2,7 @@
 (saving a rule checks them; the editor builds its form from them) and changes rows only through the
 owning app's services, with the rule as actor."""
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -20,15 +21,15 @@ class RuleContext:
     depth: int
 
 
-class RuleAction:
+class RuleAction(ABC):
     key: str = ""
     label = _("Action")
 
     class Params(Schema):
         pass
 
-    def run(self, context: RuleContext, params) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def run(self, context: RuleContext, params) -> None: ...
 
     def describe(self, params) -> dict:
         """What the action would do, for the preview (nothing is run)."""
