@@ -18,15 +18,17 @@ DEFAULT_CATEGORY_DATA = Path(__file__).parent / "data" / "category_train.jsonl"
 CORRECTION_WEIGHT = 3  # a shop's own corrections count more than the project's synthetic rows
 
 
-@transaction.atomic
-def apply_triage(message: Message, triage: Triage) -> Message:
+@transaction.atomic(savepoint=False)  # all or nothing with the caller's transaction: no savepoint needed
+def apply_triage(message: Message, triage: Triage, *, locked: bool = False) -> Message:
     """Store the triage on the message and fold it into the conversation: the category is set once (an
     agent's correction stays), urgency only rises, sentiment follows the latest message. No event: the
-    message.received event already announced the message, and agents read these fields with it."""
+    message.received event already announced the message, and agents read these fields with it.
+    `locked`: message.conversation is already the row read under its lock in this transaction (the
+    pipeline's), so it is not read again."""
     message.category, message.urgency = triage.category, triage.urgency
     message.sentiment, message.sentiment_score = triage.sentiment, triage.sentiment_score
     message.save(update_fields=["category", "urgency", "sentiment", "sentiment_score"])
-    conversation = lock_conversation(message.conversation)
+    conversation = message.conversation if locked else lock_conversation(message.conversation)
     fields = []
     if not conversation.category:
         conversation.category, fields = triage.category, [*fields, "category"]

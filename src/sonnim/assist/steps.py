@@ -41,7 +41,7 @@ def triage(context: "StepContext") -> None:
     result = triage_text(
         message.text, workspace_id=context.inbox.workspace_id, repeated_contacts=repeated_contacts(context)
     )
-    message = apply_triage(message, result)
+    message = apply_triage(message, result, locked=True)  # the pipeline holds the conversation's lock
     context.message, context.conversation = message, message.conversation
     logger.debug("triage message=%s ms=%.2f", message.pk, (time.perf_counter() - started) * 1000)
 

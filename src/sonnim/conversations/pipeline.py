@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import nh3
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sonnim.assist.steps import bot_turn, triage
@@ -62,10 +62,6 @@ class Received:
     reply: BotReply | None = None  # StepContext.reply: rendered by the adapter's acknowledge()
 
 
-class DuplicateMessage(Exception):
-    pass
-
-
 def receive_message(inbound: InboundMessage) -> Received:
     """Store one inbound message exactly once, on the right customer and conversation, and run the steps.
     A redelivery (same inbox and external id), even concurrent from another process, is a no-op."""
@@ -82,8 +78,12 @@ def receive_message(inbound: InboundMessage) -> Received:
                 )
                 conversation, is_new = find_or_open_conversation(inbox, customer, inbound)
                 message = store_inbound_message(conversation, inbound)
-        except DuplicateMessage:
-            existing = Message.objects.get(inbox=inbox, external_id=inbound.external_id)
+        except IntegrityError:
+            # (inbox, external_id) is unique: a redelivery, or the same message committed a moment ago by
+            # another process (PostgreSQL waited for it). Anything else is a real error.
+            existing = Message.objects.filter(inbox=inbox, external_id=inbound.external_id).first()
+            if existing is None:
+                raise
             logger.info("duplicate inbound inbox=%s message=%s", inbox.pk, existing.pk)
             return Received(message=existing, duplicate=True)
         context = StepContext(inbox, customer, conversation, message, is_new)
@@ -144,7 +144,9 @@ def find_or_open_conversation(
     inbox: Inbox, customer: Customer, inbound: InboundMessage
 ) -> tuple[Conversation, bool]:
     # Lock the customer: two messages of one customer arriving at once must not open two conversations.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
+    # (SQLite has no row locks and needs none: its write transaction is exclusive.)
+    if connection.features.has_select_for_update:
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
     thread_key = thread_key_for(inbox, customer, inbound)
     latest = find_email_thread(inbox, customer, inbound) if inbox.kind == ChannelKind.EMAIL else None
     latest = latest or (
@@ -156,6 +158,8 @@ def find_or_open_conversation(
     )
     now = timezone.now()
     actor = Actor.customer(customer)
+    if latest is not None:
+        latest.customer = customer  # known already: spare the steps a query each
     if latest is not None and latest.status in ACTIVE_STATUSES:
         if latest.status != Status.OPEN and not inbound.is_echo:  # the customer answered: wake up
             previous = latest.status
@@ -187,26 +191,21 @@ def find_or_open_conversation(
 
 
 def store_inbound_message(conversation: Conversation, inbound: InboundMessage) -> Message:
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                workspace_id=conversation.workspace_id,
-                conversation=conversation,
-                inbox_id=inbound.inbox_id,
-                **_origin(inbound),
-                text=inbound.text,
-                html=nh3.clean(inbound.html) if inbound.html else "",
-                quoted_text=inbound.quoted_text,
-                is_auto_reply=inbound.is_auto_reply,
-                external_id=inbound.external_id,
-                language=detect_language(inbound.text),
-                sent_at=inbound.sent_at,
-                metadata=_metadata(inbound),
-            )
-    except IntegrityError as exc:
-        if Message.objects.filter(inbox_id=inbound.inbox_id, external_id=inbound.external_id).exists():
-            raise DuplicateMessage from exc
-        raise
+    """Insert the message (a duplicate external id raises IntegrityError: receive_message() rolls back)."""
+    message = Message.objects.create(
+        workspace_id=conversation.workspace_id,
+        conversation=conversation,
+        inbox_id=inbound.inbox_id,
+        **_origin(inbound),
+        text=inbound.text,
+        html=nh3.clean(inbound.html) if inbound.html else "",
+        quoted_text=inbound.quoted_text,
+        is_auto_reply=inbound.is_auto_reply,
+        external_id=inbound.external_id,
+        language=detect_language(inbound.text),
+        sent_at=inbound.sent_at,
+        metadata=_metadata(inbound),
+    )
     for a in inbound.attachments:
         store_attachment(message, filename=a.filename, content_type=a.content_type, data=a.data)
     touch_conversation(conversation, message)

@@ -259,12 +259,15 @@ def start_clock(conversation, *, channel_kind: str, tier: str, zone: str, at: da
     return clock
 
 
-def on_customer_message(conversation, message, *, channel_kind: str, tier: str, zone: str) -> None:
+def on_customer_message(
+    conversation, message, *, channel_kind: str, tier: str, zone: str, is_new: bool = False
+) -> None:
     """The pipeline's SLA step: start the clock of a new conversation; on an existing one, the customer's
     message resumes a paused clock, restarts resolution on a reopened one and starts a next-response
-    cycle when an agent has already answered."""
+    cycle when an agent has already answered. `is_new`: the conversation was created in this transaction,
+    so it has no clock yet."""
     now = message.created_at
-    clock = _lock_clock(conversation)
+    clock = None if is_new else _lock_clock(conversation)
     if clock is None:
         start_clock(conversation, channel_kind=channel_kind, tier=tier, zone=zone, at=now)
         return

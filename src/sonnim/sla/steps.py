@@ -12,4 +12,5 @@ def apply_sla(context) -> None:
         channel_kind=context.inbox.kind,
         tier=context.customer.tier,
         zone=context.inbox.workspace.time_zone,
+        is_new=context.is_new_conversation,
     )

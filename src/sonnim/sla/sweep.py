@@ -163,7 +163,7 @@ def _write(writes: _Writes) -> None:
     """Notices, events and notifications in bulk (one sequence range per workspace), then the steps that go
     through conversation services (priority, team: their own events), then clocks and conversations."""
     SlaNotice.objects.bulk_create(writes.notices)  # the constraint still guards a racing sweep
-    events.record_events_bulk(writes.pending_events, actor=SYSTEM)
+    events.record_events(writes.pending_events, actor=SYSTEM)
     Notification.objects.bulk_create(writes.notifications)
     for conversation, plan in writes.service_steps:
         escalation.carry_out(conversation, plan)
