@@ -6,7 +6,7 @@ import itertools
 import re
 import unicodedata
 
-from sonnim.core.korean import detect_language, kiwi
+from sonnim.core.korean import analyze, detect_language
 
 _MAX_CHARS = 2000  # triage reads the beginning of a long mail; that is where the ask is
 _REPEAT = re.compile(r"(.)\1{2,}")  # ㅋㅋㅋㅋ, !!!!, ㅠㅠㅠ -> two of them
@@ -59,16 +59,16 @@ def english_words(text: str) -> list[str]:
 def morphemes(text: str) -> list[tuple[str, str]]:
     """(form, tag) pairs of the Korean analysis; English runs come back as SL and are normalized."""
     out: list[tuple[str, str]] = []
-    for token in kiwi().tokenize(text):
-        tag = token.tag.split("-")[0]
+    for form, full_tag in analyze(text):
+        tag = full_tag.split("-")[0]
         if tag in _SKIP_TAGS:
             continue
         if tag == "SL":
-            out.extend((w, "EN") for w in english_words(token.form))
+            out.extend((w, "EN") for w in english_words(form))
         elif tag == "SN":
             out.append(("<num>", "SN"))
         else:
-            out.append((token.form, tag))
+            out.append((form, tag))
     return out
 
 

@@ -62,13 +62,15 @@ class Received:
     reply: BotReply | None = None  # StepContext.reply: rendered by the adapter's acknowledge()
 
 
-def receive_message(inbound: InboundMessage) -> Received:
+def receive_message(inbound: InboundMessage, *, inbox: Inbox | None = None) -> Received:
     """Store one inbound message exactly once, on the right customer and conversation, and run the steps.
-    A redelivery (same inbox and external id), even concurrent from another process, is a no-op."""
+    A redelivery (same inbox and external id), even concurrent from another process, is a no-op.
+    `inbox`: the caller's already loaded inbox (with its workspace), e.g. the one its key authenticated."""
     for a in inbound.attachments:  # refuse bad files before anything is written
         check_attachment(a.filename, a.content_type, a.data)
     with transaction.atomic():
-        inbox = Inbox.objects.select_related("workspace").get(pk=inbound.inbox_id)
+        if inbox is None or inbox.pk != inbound.inbox_id:
+            inbox = Inbox.objects.select_related("workspace").get(pk=inbound.inbox_id)
         if inbound.bounce is not None:
             return receive_bounce(inbox, inbound)
         try:

@@ -6,6 +6,7 @@ The Kiwi model is loaded once per process, lazily, and shared (loading takes abo
 import re
 import threading
 import unicodedata
+from functools import lru_cache
 
 _kiwi = None
 _lock = threading.Lock()
@@ -32,18 +33,25 @@ def kiwi():
     return _kiwi
 
 
+@lru_cache(maxsize=512)
+def analyze(text: str) -> tuple[tuple[str, str], ...]:
+    """(form, tag) of each Kiwi token. Memoized: the search index and triage read the same message, and
+    for most messages their normalized texts are equal, so the costly analysis runs once."""
+    return tuple((token.form, token.tag) for token in kiwi().tokenize(text))
+
+
 def search_tokens(text: str) -> list[str]:
     """Lower-cased content morphemes of the text, in order, duplicates kept."""
     text = unicodedata.normalize("NFC", text or "")[:_MAX_CHARS].strip()
     if not text:
         return []
     tokens: list[str] = []
-    for token in kiwi().tokenize(text):
-        tag = token.tag.split("-")[0]
+    for form, full_tag in analyze(text):
+        tag = full_tag.split("-")[0]
         if tag in _KEEP_TAGS:
-            tokens.append(token.form.lower())
+            tokens.append(form.lower())
         elif tag.startswith(_PATTERN_TAGS):
-            tokens.extend(_WORD.findall(token.form.lower()))
+            tokens.extend(_WORD.findall(form.lower()))
     return [t for t in tokens if _WORD.fullmatch(t)]
 
 

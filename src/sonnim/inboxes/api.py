@@ -56,9 +56,9 @@ def _decode_attachments(item: InboundIn) -> list[InboundAttachment]:
     return out
 
 
-def _receive(adapter: ApiAdapter, item: InboundIn) -> Received:
+def _receive(request: HttpRequest, adapter: ApiAdapter, item: InboundIn) -> Received:
     inbound = adapter.message_from(item.model_dump(), attachments=_decode_attachments(item))
-    return receive_message(inbound)
+    return receive_message(inbound, inbox=request.auth)  # the inbox its key authenticated
 
 
 def _out(received: Received) -> InboundOut:
@@ -74,7 +74,7 @@ def _out(received: Received) -> InboundOut:
 @router.post("/inboxes/{inbox_id}/messages", auth=InboxKeyAuth(), response={201: InboundOut, 200: InboundOut})
 def post_message(request: HttpRequest, inbox_id: int, payload: InboundIn):
     """One inbound message. 201 when stored, 200 with duplicate=true when this external_id was seen."""
-    received = _receive(_authorized_adapter(request, inbox_id), payload)
+    received = _receive(request, _authorized_adapter(request, inbox_id), payload)
     return Status(200 if received.duplicate else 201, _out(received))
 
 
@@ -88,7 +88,7 @@ def post_batch(request: HttpRequest, inbox_id: int, payload: BatchIn):
         for index, item in enumerate(payload.messages):
             try:
                 with transaction.atomic():
-                    out = _out(_receive(adapter, item))
+                    out = _out(_receive(request, adapter, item))
                 results.append(BatchItemOut(index=index, **out.model_dump()))
             except SonnimError as exc:
                 results.append(BatchItemOut(index=index, error={"code": exc.code, "message": exc.message}))

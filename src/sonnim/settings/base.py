@@ -85,7 +85,10 @@ def database_config(url: str | None) -> dict:
     if not url:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{VAR_DIR / 'sonnim.sqlite3'}"
-    config = dj_database_url.parse(url, conn_max_age=0)
+    # Keep connections between requests (PostgreSQL's connect and SQLite's PRAGMAs cost more than a small
+    # request); a health check replaces a connection the server dropped.
+    max_age = int(os.environ.get("SONNIM_DB_CONN_MAX_AGE", "60"))
+    config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
