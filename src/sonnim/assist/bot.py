@@ -23,6 +23,8 @@ from sonnim.core.events import record_event
 from sonnim.core.korean import detect_language
 from sonnim.core.models import Event, Workspace
 from sonnim.customers.models import Customer
+from sonnim.inboxes.adapters import adapter_for
+from sonnim.inboxes.adapters.base import bot_reply_from
 from sonnim.knowledge.links import article_url
 from sonnim.knowledge.models import Article
 from sonnim.knowledge.rendering import plain_excerpt
@@ -301,10 +303,22 @@ def take_turn(context: "StepContext") -> None:
     if owner is not None:
         link_customer(context.customer, owner)
     if answer.handoff:
-        hand_off(conversation, question, answer, state)
+        hand_off(conversation, question, answer, state, context=context)
         return
-    metadata = {"bot": {**asdict(answer), "summary": _summary_of(answer)}}
-    send_reply(conversation, text=answer.text, actor=BOT, metadata=metadata)
+    metadata = {
+        "bot": {**asdict(answer), "summary": _summary_of(answer), "more_label": _texts(question)["more"]}
+    }
+    reply_to(context, conversation, answer.text, metadata)
+
+
+def reply_to(context: "StepContext", conversation: Conversation, text: str, metadata: dict) -> None:
+    """Send the bot's reply. A channel that answers inside its webhook response (the Kakao skill) gets it
+    there, as the step's reply; the others get it through delivery, with the same buttons and cards."""
+    adapter = adapter_for(context.inbox.kind)
+    in_response = bool(adapter and adapter.answers_in_response)
+    send_reply(conversation, text=text, actor=BOT, metadata=metadata, in_response=in_response)
+    if in_response:
+        context.reply = bot_reply_from(metadata)
 
 
 def link_customer(customer: Customer, owner: Customer) -> None:
@@ -319,7 +333,14 @@ def link_customer(customer: Customer, owner: Customer) -> None:
         logger.info("bot could not link customer=%s code=%s", customer.pk, exc.code)
 
 
-def hand_off(conversation: Conversation, question: Question, answer: BotAnswer, state: TurnState) -> None:
+def hand_off(
+    conversation: Conversation,
+    question: Question,
+    answer: BotAnswer,
+    state: TurnState,
+    *,
+    context: "StepContext",
+) -> None:
     """A summary note for the agent, priority raised from urgency, the conversation open, the event, and a
     short notice to the customer. From now on the bot stays silent (human_holds)."""
     tried = "; ".join(state.tried) or "없음"
@@ -347,7 +368,7 @@ def hand_off(conversation: Conversation, question: Question, answer: BotAnswer, 
         data={"reason": answer.reason, "intent": answer.intent, "urgency": question.urgency},
     )
     metadata = {"bot": {**asdict(answer), "summary": "상담원 인계"}}
-    send_reply(conversation, text=answer.text, actor=BOT, metadata=metadata)
+    reply_to(context, conversation, answer.text, metadata)
 
 
 # -- the command line -------------------------------------------------------------------------------------

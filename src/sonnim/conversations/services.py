@@ -59,10 +59,13 @@ def send_reply(
     actor: Actor,
     files: list[FileUpload] = (),
     metadata: dict | None = None,
+    in_response: bool = False,
 ) -> Message:
     """Store the reply as queued and deliver it after commit; delivery retries with backoff and ends
     sent or failed (with its reason, retryable by hand). `metadata` lands on Message.metadata: the bot
-    keeps its structured answer there ({"bot": {"quick_replies": [...], "sources": [...], ...}})."""
+    keeps its structured answer there ({"bot": {"quick_replies": [...], "sources": [...], ...}}).
+    `in_response`: the reply goes out inside the webhook response being answered (the Kakao chatbot
+    skill's bot answer): it is recorded as sent, and never delivered again."""
     from .tasks import deliver_message
 
     _check_body(text, list(files))
@@ -86,6 +89,8 @@ def send_reply(
         store_attachment(message, filename=f.filename, content_type=f.content_type, data=f.data)
     _after_outbound(conversation, message, actor=actor)
     events.message_event(message, "message.queued", actor=actor)
+    if in_response:
+        return record_delivery(message, status=DeliveryStatus.SENT, actor=actor)
     enqueue_on_commit(deliver_message, workspace_id=message.workspace_id, message_id=message.pk)
     return message
 

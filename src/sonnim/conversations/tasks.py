@@ -12,7 +12,13 @@ from sonnim.core.actors import SYSTEM
 from sonnim.core.jobs import enqueue_on_commit
 from sonnim.customers.models import Identity
 from sonnim.inboxes.adapters import adapter_for
-from sonnim.inboxes.adapters.base import Delivered, DeliveryFailed, OutboundAttachment, OutboundMessage
+from sonnim.inboxes.adapters.base import (
+    Delivered,
+    DeliveryFailed,
+    OutboundAttachment,
+    OutboundMessage,
+    bot_reply_from,
+)
 from sonnim.inboxes.selectors import inbox_config
 
 from .attachments import attachment_url
@@ -97,6 +103,8 @@ def attempt_delivery(message: Message) -> Delivered | DeliveryFailed:
             )
             for a in message.attachments.all()
         ],
+        metadata=message.metadata,
+        reply=bot_reply_from(message.metadata),
         **(email_thread_headers(message) if message.inbox.kind == "email" else {}),
     )
     try:

@@ -117,6 +117,29 @@ class BotReply:
     is_pending: bool = False
 
 
+def bot_reply_from(metadata: dict | None) -> BotReply | None:
+    """The bot's structured answer kept on its reply (Message.metadata["bot"], see assist/bot.py) as a
+    BotReply: quick replies as buttons, the knowledge-base articles it answered from as link cards."""
+    bot = (metadata or {}).get("bot")
+    if not isinstance(bot, dict):
+        return None
+    cards = [
+        Card(
+            title=str(s.get("title", ""))[:80],
+            buttons=[LinkButton(str(bot.get("more_label") or "자세히 보기"), s["url"])],
+        )
+        for s in bot.get("sources", [])
+        if isinstance(s, dict) and s.get("url")
+    ]
+    return BotReply(
+        text=str(bot.get("text", "")),
+        cards=cards[:3],
+        quick_replies=[
+            QuickReply(str(label)) for label in bot.get("quick_replies", []) if str(label).strip()
+        ],
+    )
+
+
 @dataclass(frozen=True)
 class InboxConfig:
     """An inbox's decrypted settings, handed to its adapter."""
@@ -157,6 +180,8 @@ class OutboundMessage:
     # A bot's structured answer (cards, quick replies) for channels that can render it; `text` stays its
     # plain form for the timeline and for channels that cannot.
     reply: BotReply | None = None
+    # The stored reply's Message.metadata: channel options the agent chose ({"meta": {"mode": "private"}}).
+    metadata: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,6 +195,17 @@ class DeliveryFailed:
     retryable: bool
 
 
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A platform's report on one of our sent messages (SMS status callback): `external_id` is the id the
+    platform gave the message when it accepted it (Delivered.external_id)."""
+
+    inbox_id: int
+    external_id: str
+    status: str  # "delivered" or "failed"; anything else is only a step on the way and changes nothing
+    reason: str = ""  # shown to agents when failed: no PII
+
+
 class WebhookRejected(Exception):
     def __init__(self, code: str, reason: str, *, status: int = 400) -> None:
         super().__init__(f"{code}: {reason}")
@@ -179,6 +215,10 @@ class WebhookRejected(Exception):
 
 
 class ChannelAdapter(ABC):
+    # True for channels that answer inside the webhook's own response (the Kakao chatbot skill): the bot's
+    # answer goes out there (Received.reply), not through deliver().
+    answers_in_response: bool = False
+
     def __init__(self, config: InboxConfig) -> None:
         self.config = config
 

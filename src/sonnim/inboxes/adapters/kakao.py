@@ -71,6 +71,8 @@ NO_PUSH_REASON = (
 
 
 class KakaoSkillAdapter(ChannelAdapter):
+    answers_in_response = True  # a skill answers the request it is given
+
     @classmethod
     def check_outbound(cls, text: str, files: list) -> None:
         check_text_length(
