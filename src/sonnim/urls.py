@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("sonnim.core.urls")),
     path("", include("sonnim.conversations.urls")),
     path("", include("sonnim.automation.urls")),
+    path("", include("sonnim.sla.urls")),  # business hours and SLA policy settings pages
     path("", include("sonnim.knowledge.urls")),  # the public help center at /help/<workspace slug>/
 ]

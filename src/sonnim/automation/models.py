@@ -85,6 +85,9 @@ class Rule(WorkspaceOwned):
     is_active = models.BooleanField(default=True)
     event_type = models.CharField(max_length=64)  # message.received, conversation.created, sla.breached, ...
     conditions = models.JSONField(default=list, blank=True)
+    # event_type "time.elapsed" only: {"since": a rules.timers.ANCHORS key, "minutes": N, "calendar_id":
+    # id or None} (with a calendar, N counts business minutes); rules/timers.py fires it once per anchor.
+    time_trigger = models.JSONField(default=dict, blank=True)
     actions = models.JSONField(default=list)
     fire_count = models.PositiveIntegerField(default=0)
     last_fired_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +102,24 @@ class Rule(WorkspaceOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RuleTimeFiring(WorkspaceOwned):
+    """A time-based rule fired on one conversation for one qualifying period, which starts at `anchor_at`
+    (the status change, the last message, ...). Written in the transaction of the rule's actions: the
+    constraint makes a repeated or crashed sweep fire each period at most once."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="time_firings")
+    conversation = models.ForeignKey("conversations.Conversation", on_delete=models.CASCADE, related_name="+")
+    anchor_at = models.DateTimeField()
+    fired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "conversation", "anchor_at"], name="rule_time_firing_once"
+            )
+        ]
 
 
 class RuleEventCursor(models.Model):
@@ -149,6 +170,16 @@ class AutoCloseSetting(WorkspaceOwned):
         constraints = [models.UniqueConstraint(fields=["workspace"], name="autoclose_one_per_workspace")]
 
 
+class SurveySetting(WorkspaceOwned):
+    """Which surveys a workspace sends after resolution. No row: both on (the defaults)."""
+
+    csat_enabled = models.BooleanField(default=True)  # 1-5 satisfaction after every resolution
+    nps_enabled = models.BooleanField(default=True)  # 0-10 recommendation, capped per customer
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace"], name="survey_setting_one_per_workspace")]
+
+
 class Survey(WorkspaceOwned):
     """The satisfaction survey of one resolved conversation: one per conversation (the constraint makes a
     second send a no-op). Answered on a public page reached by a signed token."""
@@ -157,6 +188,7 @@ class Survey(WorkspaceOwned):
         "conversations.Conversation", on_delete=models.CASCADE, related_name="survey"
     )
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    includes_csat = models.BooleanField(default=True)  # False: an NPS-only survey (CSAT switched off)
     includes_nps = models.BooleanField(default=False)  # NPS asked too (frequency cap per customer)
     language = models.CharField(max_length=8, default="ko")
     csat_score = models.PositiveSmallIntegerField(null=True, blank=True)  # 1-5

@@ -216,3 +216,8 @@ def save_routing_rule(rule: RoutingRule, *, actor: Actor, **fields) -> RoutingRu
         setattr(rule, name, value)
     rule.save()
     return rule
+
+
+@transaction.atomic
+def delete_routing_rule(rule: RoutingRule, *, actor: Actor) -> None:
+    RoutingRule.objects.filter(pk=rule.pk, workspace_id=rule.workspace_id).delete()

@@ -120,6 +120,8 @@ class RuleIn(Schema):
     event_type: str
     conditions: list[dict] = Field(default_factory=list, max_length=50)
     actions: list[dict] = Field(min_length=1, max_length=20)
+    # event_type "time.elapsed": {"since": "status_changed", "minutes": 2880, "calendar_id": null}
+    time_trigger: dict = Field(default_factory=dict)
 
 
 class RulePatch(Schema):
@@ -129,6 +131,7 @@ class RulePatch(Schema):
     event_type: str | None = None
     conditions: list[dict] | None = None
     actions: list[dict] | None = None
+    time_trigger: dict | None = None
 
 
 class RuleOut(RuleIn):
@@ -304,3 +307,27 @@ def set_auto_close(request: HttpRequest, payload: AutoCloseIn):
         workspace=request.auth.workspace, defaults=payload.model_dump()
     )
     return AutoCloseIn(days=row.days, final_message=row.final_message, is_active=row.is_active)
+
+
+class SurveySwitchesIn(Schema):
+    csat_enabled: bool = True
+    nps_enabled: bool = True
+
+
+@router.get("/automation/surveys", response=SurveySwitchesIn)
+def get_survey_switches(request: HttpRequest):
+    from .surveys import survey_switches
+
+    row = survey_switches(request.auth.workspace.pk)
+    return SurveySwitchesIn(csat_enabled=row.csat_enabled, nps_enabled=row.nps_enabled)
+
+
+@router.put("/automation/surveys", response=SurveySwitchesIn)
+def put_survey_switches(request: HttpRequest, payload: SurveySwitchesIn):
+    """Which surveys go out after resolution: CSAT (1-5), NPS (0-10, capped per customer), both or none."""
+    from .surveys import set_survey_switches
+
+    _require_supervisor(request)
+    ctx = request.auth
+    row = set_survey_switches(ctx.workspace, actor=ctx.actor, **payload.model_dump())
+    return SurveySwitchesIn(csat_enabled=row.csat_enabled, nps_enabled=row.nps_enabled)

@@ -50,6 +50,7 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
 
     from sonnim.automation.autoclose import auto_close_task
     from sonnim.automation.rules.tasks import process_rule_events_task
+    from sonnim.automation.rules.timers import run_time_rules_task
     from sonnim.conversations.tasks import sweep_queued_messages
     from sonnim.sla.tasks import sweep_sla_task
 
@@ -82,6 +83,8 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
             try:
                 sweep_sla_task.enqueue()
                 process_rule_events_task.enqueue()
+                if turn % 2 == 0:  # time-based rules every minute
+                    run_time_rules_task.enqueue()
                 if turn % 120 == 0:
                     auto_close_task.enqueue()
             except Exception:

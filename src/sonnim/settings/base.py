@@ -157,6 +157,8 @@ DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("SONNIM_DELIVERY_TIMEOUT_SECONDS
 EMAIL_POLL_SECONDS = float(os.environ.get("SONNIM_EMAIL_POLL_SECONDS", "60"))  # the worker polls IMAP inboxes
 ATTACHMENT_MAX_BYTES = int(os.environ.get("SONNIM_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 INBOUND_BATCH_MAX = 1000
+# Rule webhooks refuse loopback/private/link-local/metadata addresses (SSRF) unless this is "1".
+RULE_WEBHOOK_ALLOW_PRIVATE = os.environ.get("SONNIM_RULE_WEBHOOK_ALLOW_PRIVATE", "") == "1"
 
 LOGGING = {
     "version": 1,

@@ -7,3 +7,4 @@ class SlaError(StrEnum):
     INVALID_HOURS = "invalid_hours"
     INVALID_ESCALATION = "invalid_escalation"
     CALENDAR_NAME_TAKEN = "calendar_name_taken"
+    CALENDAR_IN_USE = "calendar_in_use"

@@ -109,6 +109,31 @@ def set_override(
     return override
 
 
+@transaction.atomic
+def delete_override(override: BusinessHoursOverride, *, actor: Actor) -> None:
+    BusinessHoursOverride.objects.filter(pk=override.pk, workspace_id=override.workspace_id).delete()
+
+
+@transaction.atomic
+def delete_calendar(hours: BusinessHours, *, actor: Actor) -> None:
+    """Delete business hours no policy counts in (a policy's clocks would lose their calendar)."""
+    used_by = list(SlaPolicy.objects.filter(calendar=hours).values_list("name", flat=True)[:5])
+    if used_by:
+        raise SonnimError(
+            SlaError.CALENDAR_IN_USE,
+            _("These business hours are used by the SLA policies %(names)s.") % {"names": ", ".join(used_by)},
+            status=409,
+            details={"policies": used_by},
+        )
+    BusinessHours.objects.filter(pk=hours.pk, workspace_id=hours.workspace_id).delete()
+
+
+@transaction.atomic
+def delete_policy(policy: SlaPolicy, *, actor: Actor) -> None:
+    """Delete a policy; running clocks keep their times and lose their policy (no new cycles start)."""
+    SlaPolicy.objects.filter(pk=policy.pk, workspace_id=policy.workspace_id).delete()
+
+
 POLICY_FIELDS = {
     "name",
     "order",

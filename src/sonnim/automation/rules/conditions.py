@@ -24,6 +24,7 @@ FIELDS = {
     "is_auto_reply",
     "business_hours",
     "tags",
+    "order_status",  # the status of the customer's latest order ("" when they have none)
 }
 
 
@@ -58,6 +59,19 @@ class Facts:
         return set(search_tokens(self.text))
 
     @cached_property
+    def order_status(self) -> str:
+        from sonnim.commerce.models import Order
+
+        c = self.conversation
+        status = (
+            Order.objects.filter(workspace_id=c.workspace_id, customer_id=c.customer_id)
+            .order_by("-ordered_at", "-pk")
+            .values_list("status", flat=True)
+            .first()
+        )
+        return status or ""
+
+    @cached_property
     def tags(self) -> list[str]:
         return list(self.conversation.tags.values_list("name", flat=True))
 
@@ -75,6 +89,8 @@ class Facts:
             return c.customer.tier
         if name == "customer_tags":
             return list(c.customer.tags or [])
+        if name == "order_status":
+            return self.order_status
         if name == "is_auto_reply":
             return bool(self.message is not None and self.message.is_auto_reply)
         return self.tags  # "tags"
@@ -149,4 +165,12 @@ def check_condition(condition: dict) -> str | None:
         return "in / not_in need a list"
     if condition["field"] == "business_hours" and not isinstance(condition.get("value"), dict):
         return "business_hours needs {calendar_id, open}"
+    if condition["field"] == "order_status":
+        from sonnim.commerce.choices import OrderStatus
+
+        wanted = condition.get("value")
+        values = wanted if isinstance(wanted, list) else [wanted]
+        known = {"", *OrderStatus.values}
+        if condition["op"] not in ("eq", "neq", "in", "not_in") or not set(values) <= known:
+            return "order_status takes eq/neq/in/not_in and order statuses: " + ", ".join(OrderStatus.values)
     return None

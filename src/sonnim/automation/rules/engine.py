@@ -85,11 +85,16 @@ def run_rules(
     chain: tuple[int, ...] = (),
     depth: int = 0,
     version: tuple | None = None,
+    trigger_key: str = "",
 ) -> list[int]:
-    """Run the matching rules inside the caller's transaction; returns the ids of the rules that fired."""
+    """Run the matching rules inside the caller's transaction; returns the ids of the rules that fired.
+    `trigger_key` names what triggered them (a message, an event), stable when the trigger is run again:
+    actions with outside effects derive their idempotency keys from it."""
     rules = active_rules(conversation.workspace_id, event_type, version=version)
     if not rules:
         return []
+    if not trigger_key and message is not None:
+        trigger_key = f"m{message.pk}"
     facts = Facts(conversation, message, inbox_kind)
     fired = []
     for compiled in rules:
@@ -98,14 +103,48 @@ def run_rules(
             continue
         if not all(holds(facts, c) for c in rule.conditions):
             continue
-        before = _last_seq(conversation.workspace_id)
-        _fire(compiled, event_type, conversation, message, depth)
+        fire_rule(
+            compiled,
+            event_type,
+            conversation,
+            message=message,
+            inbox_kind=inbox_kind,
+            chain=chain,
+            depth=depth,
+            trigger_key=trigger_key,
+        )
         fired.append(rule.pk)
-        conversation.refresh_from_db()  # later rules see what this one changed
         facts = Facts(conversation, message, inbox_kind)
-        if depth + 1 < MAX_DEPTH:
-            _dispatch_follow_ups(conversation, before, (*chain, rule.pk), depth + 1, message, inbox_kind)
     return fired
+
+
+def fire_rule(
+    compiled: CompiledRule,
+    event_type: str,
+    conversation,
+    *,
+    message=None,
+    inbox_kind: str = "",
+    chain: tuple[int, ...] = (),
+    depth: int = 0,
+    trigger_key: str = "",
+    data: dict | None = None,
+) -> None:
+    """Run one rule whose conditions hold (the caller checked), record `rule.fired`, and dispatch the events
+    its actions recorded to the next depth. Inside the caller's transaction."""
+    before = _last_seq(conversation.workspace_id)
+    _fire(compiled, event_type, conversation, message, depth, trigger_key, data or {})
+    conversation.refresh_from_db()  # later rules see what this one changed
+    if depth + 1 < MAX_DEPTH:
+        _dispatch_follow_ups(
+            conversation,
+            before,
+            (*chain, compiled.rule.pk),
+            depth + 1,
+            message,
+            inbox_kind,
+            f"{trigger_key}/r{compiled.rule.pk}",
+        )
 
 
 def evaluate(event_type: str, conversation, *, message=None, inbox_kind: str = "") -> list[Rule]:
@@ -119,10 +158,12 @@ def evaluate(event_type: str, conversation, *, message=None, inbox_kind: str = "
     ]
 
 
-def _fire(compiled: CompiledRule, event_type: str, conversation, message, depth: int) -> None:
+def _fire(
+    compiled: CompiledRule, event_type: str, conversation, message, depth: int, trigger_key: str, data: dict
+) -> None:
     rule = compiled.rule
     actor = Actor(ActorKind.RULE, rule.pk)
-    context = RuleContext(rule, event_type, conversation, message, actor, depth)
+    context = RuleContext(rule, event_type, conversation, message, actor, depth, trigger_key)
     for action, params in compiled.actions:
         action.run(context, params)
     record_event(
@@ -131,14 +172,14 @@ def _fire(compiled: CompiledRule, event_type: str, conversation, message, depth:
         actor=actor,
         conversation_id=conversation.pk,
         customer_id=conversation.customer_id,
-        data={"rule_id": rule.pk, "name": rule.name, "trigger": event_type, "depth": depth},
+        data={"rule_id": rule.pk, "name": rule.name, "trigger": event_type, "depth": depth, **data},
     )
     Rule.objects.filter(pk=rule.pk).update(fire_count=F("fire_count") + 1, last_fired_at=timezone.now())
     logger.info("rule fired rule=%s conversation=%s depth=%s", rule.pk, conversation.pk, depth)
 
 
 def _dispatch_follow_ups(
-    conversation, after_seq: int, chain: tuple[int, ...], depth: int, message, kind
+    conversation, after_seq: int, chain: tuple[int, ...], depth: int, message, kind, trigger_key: str
 ) -> None:
     follow_ups = list(
         Event.objects.filter(
@@ -152,7 +193,15 @@ def _dispatch_follow_ups(
         .values_list("type", flat=True)
     )
     for event_type in dict.fromkeys(follow_ups):  # once per type and step
-        run_rules(event_type, conversation, message=message, inbox_kind=kind, chain=chain, depth=depth)
+        run_rules(
+            event_type,
+            conversation,
+            message=message,
+            inbox_kind=kind,
+            chain=chain,
+            depth=depth,
+            trigger_key=f"{trigger_key}/{event_type}",
+        )
 
 
 def run_rules_step(context) -> None:

@@ -14,8 +14,9 @@ from sonnim.core.models import Workspace
 from ..models import Rule
 from .actions import RULE_ACTIONS
 from .conditions import Facts, check_condition, holds
+from .timers import TIME_EVENT, check_time_trigger
 
-RULE_FIELDS = {"name", "order", "is_active", "event_type", "conditions", "actions"}
+RULE_FIELDS = {"name", "order", "is_active", "event_type", "conditions", "actions", "time_trigger"}
 EVENT_TYPES = {
     "conversation.created",
     "message.received",
@@ -26,6 +27,7 @@ EVENT_TYPES = {
     "conversation.team_changed",
     "sla.warning",
     "sla.breached",
+    TIME_EVENT,  # fired by the periodic sweep (timers.py) when the rule's time_trigger has elapsed
 }
 
 
@@ -66,9 +68,33 @@ def save_rule(rule: Rule, *, actor: Actor, **fields) -> Rule:
         setattr(rule, name, value)
     if not rule.event_type or not rule.actions:
         raise SonnimError("invalid_rule", _("A rule needs an event type and at least one action."))
+    if rule.event_type == TIME_EVENT:
+        if problem := check_time_trigger(rule.time_trigger):
+            raise SonnimError(
+                "invalid_time_trigger",
+                _("A time-based rule needs a start (since) and a number of minutes."),
+                details={"problem": problem},
+            )
+        calendar_id = rule.time_trigger.get("calendar_id")
+        if calendar_id is not None and not _calendar_exists(rule.workspace_id, calendar_id):
+            raise SonnimError("calendar_not_found", _("Business hours not found."), status=404)
+    elif rule.time_trigger:
+        rule.time_trigger = {}  # only time-based rules keep one
     rule.updated_at = timezone.now()
     rule.save()
     return rule
+
+
+def _calendar_exists(workspace_id: int, calendar_id: int) -> bool:
+    from sonnim.sla.models import BusinessHours
+
+    return BusinessHours.objects.filter(workspace_id=workspace_id, pk=calendar_id).exists()
+
+
+@transaction.atomic
+def delete_rule(rule: Rule, *, actor: Actor) -> None:
+    """Delete a rule (its time firings go with it). The engine's cache notices the changed rule count."""
+    Rule.objects.filter(pk=rule.pk, workspace_id=rule.workspace_id).delete()
 
 
 @dataclass(frozen=True)

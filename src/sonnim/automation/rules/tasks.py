@@ -1,9 +1,7 @@
 """Background entry points of the rules engine: webhooks (after commit) and rules triggered by events
 recorded outside the pipeline (an agent's status change, an SLA warning or breach)."""
 
-import json
 import logging
-import urllib.request
 
 from django.db import transaction
 from django.tasks import task
@@ -13,21 +11,28 @@ from sonnim.core.models import Event
 
 from ..models import Rule, RuleEventCursor
 from .engine import PIPELINE_EVENTS, run_rules
+from .webhooks import WebhookRefused, post_signed, webhook_secret
 
 logger = logging.getLogger("sonnim.rules")
 
 
+class WebhookFailed(Exception):
+    pass
+
+
 @task()
 def call_rule_webhook(*, workspace_id: int, url: str, payload: dict) -> int:
-    """POST the rule's JSON; a failure raises, and the task backend records it (no retry storm)."""
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked when the rule was saved
-        url,
-        data=json.dumps(payload, ensure_ascii=False).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        logger.info("rule webhook workspace=%s status=%s", workspace_id, response.status)
-        return response.status
+    """POST the rule's JSON, signed with the workspace's webhook secret, never to an internal host
+    (webhooks.py). A refusal or a failure raises, and the task backend records it (no retry storm)."""
+    try:
+        status = post_signed(url, payload, secret=webhook_secret(workspace_id))
+    except WebhookRefused as exc:
+        logger.warning("rule webhook refused workspace=%s reason=%s", workspace_id, exc)
+        raise
+    logger.info("rule webhook workspace=%s status=%s", workspace_id, status)
+    if status >= 400:
+        raise WebhookFailed(f"the receiver answered {status}")
+    return status
 
 
 def process_rule_events(workspace_id: int, *, limit: int = 500) -> int:
@@ -59,7 +64,9 @@ def process_rule_events(workspace_id: int, *, limit: int = 500) -> int:
                 .first()
             )
             if conversation is not None:
-                run_rules(event.type, conversation, inbox_kind=conversation.inbox.kind)
+                run_rules(
+                    event.type, conversation, inbox_kind=conversation.inbox.kind, trigger_key=f"e{event.seq}"
+                )
                 handled += 1
         cursor.last_seq = rows[-1].seq
         cursor.save(update_fields=["last_seq"])

@@ -9,12 +9,14 @@ from sonnim.conversations.models import Conversation, Message
 from sonnim.core.actors import SYSTEM, Actor
 from sonnim.core.errors import SonnimError
 from sonnim.core.models import Event
+from sonnim.inboxes.adapters import signing
 from sonnim.testing.fixtures import inbound_payload
 from sonnim.testing.http import RecordingServer
 
 from ..models import CannedReply, Rule
 from ..rules.services import preview_rule, save_rule
 from ..rules.tasks import call_rule_webhook, process_rule_events
+from ..rules.webhooks import WebhookRefused, webhook_secret
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +155,8 @@ def test_status_change_by_an_agent_triggers_rules_from_the_event_log(workspace, 
     assert list(Message.objects.filter(direction="note").values_list("text", flat=True)) == ["고객 응답 대기"]
 
 
-def test_webhook_is_called_after_commit_through_a_task(workspace, rule, say):
+def test_webhook_is_called_after_commit_through_a_task(workspace, rule, say, settings):
+    settings.RULE_WEBHOOK_ALLOW_PRIVATE = True  # the receiver is a local test server
     with RecordingServer() as server:
         rule(name="hook", actions=[{"type": "call_webhook", "params": {"url": server.url + "/hook"}}])
         conversation = say("m-1", "문의")
@@ -161,6 +164,16 @@ def test_webhook_is_called_after_commit_through_a_task(workspace, rule, say):
         assert result.args_kwargs["kwargs"]["url"] == server.url + "/hook"
         assert call_rule_webhook.call(**result.args_kwargs["kwargs"]) == 200
         [request] = server.requests
+    secret = webhook_secret(workspace.pk)
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    assert secret.startswith("whsec_") and secret not in str(request.headers)
+    assert (
+        signing.check(secret, request.body, headers["x-sonnim-signature"], headers["x-sonnim-timestamp"])
+        is None
+    )
+    assert signing.check(
+        "whsec_other", request.body, headers["x-sonnim-signature"], headers["x-sonnim-timestamp"]
+    )
     assert request.json() == {
         "rule": {"id": Rule.objects.get().pk, "name": "hook"},
         "event": "message.received",
@@ -171,6 +184,19 @@ def test_webhook_is_called_after_commit_through_a_task(workspace, rule, say):
             "customer_id": conversation.customer_id,
         },
     }
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "10.0.0.8", "169.254.169.254", "[::1]", "[::ffff:127.0.0.1]"]
+)
+def test_webhook_to_an_internal_address_is_refused_without_a_request(workspace, host, settings):
+    settings.RULE_WEBHOOK_ALLOW_PRIVATE = False
+    with RecordingServer() as server:
+        port = server.url.rsplit(":", 1)[1]
+        url = f"http://{host}:{port}/hook"
+        with pytest.raises(WebhookRefused):
+            call_rule_webhook.call(workspace_id=workspace.pk, url=url, payload={"x": 1})
+        assert server.requests == []
 
 
 def test_canned_reply_action_fills_variables_or_leaves_a_note(workspace, rule, say):

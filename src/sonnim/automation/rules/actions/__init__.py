@@ -19,6 +19,15 @@ class RuleContext:
     message: object | None
     actor: Actor  # Actor(RULE, rule.pk)
     depth: int
+    trigger_key: str = ""  # what triggered the firing, stable across a re-run (see engine.run_rules)
+
+    def idempotency_key(self, action: str) -> str:
+        """One key per rule, conversation, trigger and action: a re-run of the same trigger sends nothing
+        twice. Without a trigger key (a bare call) the firing's time stands in."""
+        from django.utils import timezone
+
+        trigger = self.trigger_key or f"at{timezone.now().timestamp()}"
+        return f"rule{self.rule.pk}:c{self.conversation.pk}:{action}:{trigger}"[:200]
 
 
 class RuleAction(ABC):
@@ -37,7 +46,7 @@ class RuleAction(ABC):
 
 
 def _registry() -> dict[str, RuleAction]:
-    from . import conversation, messaging
+    from . import conversation, messaging, outreach
 
     actions = [
         conversation.Assign(),
@@ -52,6 +61,7 @@ def _registry() -> dict[str, RuleAction]:
         messaging.SendCannedReply(),
         messaging.Notify(),
         messaging.CallWebhook(),
+        outreach.SendAlimTalk(),
     ]
     return {a.key: a for a in actions}
 
