@@ -369,6 +369,10 @@ def hand_off(
     )
     metadata = {"bot": {**asdict(answer), "summary": "상담원 인계"}}
     reply_to(context, conversation, answer.text, metadata)
+    from sonnim.automation.routing import route_conversation  # routing waited for the handoff
+
+    conversation.refresh_from_db(fields=["status", "assignee", "team"])
+    route_conversation(conversation, channel_kind=context.inbox.kind, tier=context.customer.tier, actor=BOT)
 
 
 # -- the command line -------------------------------------------------------------------------------------

@@ -127,9 +127,16 @@ def route_conversation(conversation, *, channel_kind: str, tier: str, actor: Act
 
 
 def route(context) -> None:
-    """The pipeline's routing step: an unassigned open conversation gets its team and agent."""
+    """The pipeline's routing step: an unassigned open conversation gets its team and agent. On a
+    bot-enabled inbox the bot answers first: routing waits for its handoff (assist/bot.py hand_off), or an
+    assignee would silence the bot before it said a word."""
     if context.conversation.assignee_id is not None:
         return
+    if context.inbox.is_bot_enabled:
+        from sonnim.assist.bot import human_holds
+
+        if not human_holds(context.conversation):
+            return
     route_conversation(context.conversation, channel_kind=context.inbox.kind, tier=context.customer.tier)
 
 

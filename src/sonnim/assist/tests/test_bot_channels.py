@@ -71,3 +71,34 @@ def test_talktalk_bot_answer_carries_quick_replies_and_article_card(workspace, s
     assert labels == reply.metadata["bot"]["quick_replies"] and "상담원 연결" in labels
     reply.refresh_from_db()
     assert reply.delivery_status == "sent"
+
+
+@pytest.mark.django_db
+def test_on_a_bot_inbox_routing_waits_for_the_handoff(workspace, sample_kb, triage_models, post_inbound):
+    """Auto-assignment must not silence the bot: it answers first, and its handoff routes the conversation."""
+    from sonnim.automation.models import RoutingRule
+    from sonnim.automation.routing import save_routing_rule, set_agent_status
+    from sonnim.core.actors import SYSTEM
+    from sonnim.core.choices import Role
+    from sonnim.core.services import create_team
+    from sonnim.testing.fixtures import InboxWithKey, inbound_payload, make_agent
+
+    person = make_agent(workspace, "cs1@sample.kr", Role.AGENT)
+    team = create_team(workspace, name="상담팀", members=[person])
+    save_routing_rule(RoutingRule(workspace=workspace), actor=SYSTEM, name="all", order=0, team_id=team.pk)
+    set_agent_status(person, status="online", default_capacity=3, actor=SYSTEM)
+    created = bot_inbox(workspace, "api")
+    inbox = InboxWithKey(Inbox.objects.get(pk=created.inbox.pk), created.key)
+
+    first = post_inbound(inbox, inbound_payload("m-1", "u-1", QUESTION))
+    conversation = Message.objects.get(pk=first.json()["message_id"]).conversation
+    bot_replies = Message.objects.filter(conversation=conversation, author_kind="bot", direction="out")
+    assert bot_replies.count() == 1  # the bot answered ...
+    assert (conversation.assignee_id, conversation.team_id) == (None, None)  # ... and nobody took it away
+
+    post_inbound(inbox, inbound_payload("m-2", "u-1", "상담원 연결해 주세요"))
+    conversation.refresh_from_db()
+    assert (conversation.team_id, conversation.assignee_id) == (team.pk, person.pk)
+    assert bot_replies.count() == 2  # the handoff notice; from now on the bot is silent
+    post_inbound(inbox, inbound_payload("m-3", "u-1", "배송은 언제 와요?"))
+    assert bot_replies.count() == 2
