@@ -86,9 +86,8 @@ def post_batch(request: HttpRequest, inbox_id: int, payload: BatchIn):
     results: list[BatchItemOut] = []
     with transaction.atomic():
         for index, item in enumerate(payload.messages):
-            try:
-                with transaction.atomic():
-                    out = _out(_receive(request, adapter, item))
+            try:  # receive_message() runs in its own savepoint: a bad item rolls back alone
+                out = _out(_receive(request, adapter, item))
                 results.append(BatchItemOut(index=index, **out.model_dump()))
             except SonnimError as exc:
                 results.append(BatchItemOut(index=index, error={"code": exc.code, "message": exc.message}))
