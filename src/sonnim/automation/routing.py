@@ -14,10 +14,11 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sonnim.core import config
 from sonnim.core.actors import SYSTEM, Actor
 from sonnim.core.errors import SonnimError
 from sonnim.core.events import record_event
-from sonnim.core.models import Agent, Team
+from sonnim.core.models import Agent, Team, Workspace
 
 from .models import AgentStatus, RoutingRule
 
@@ -44,8 +45,17 @@ def rule_matches(rule: RoutingRule, *, channel_kind: str, category: str, languag
     )
 
 
-def first_rule(workspace_id: int, **facts) -> RoutingRule | None:
-    rules = RoutingRule.objects.filter(workspace_id=workspace_id, is_active=True).order_by("order", "pk")
+def first_rule(workspace_id: int, *, workspace: Workspace | None = None, **facts) -> RoutingRule | None:
+    """`workspace`: the request's row, for the per-process configuration cache (core/config.py)."""
+    rules = config.cached(
+        workspace,
+        "routing.rules",
+        lambda: list(
+            RoutingRule.objects.filter(workspace_id=workspace_id, is_active=True)
+            .select_related("team")
+            .order_by("order", "pk")
+        ),
+    )
     return next((r for r in rules if rule_matches(r, **facts)), None)
 
 
@@ -94,7 +104,9 @@ def pick_agent(team: Team, *, channel_kind: str, strategy: str) -> Agent | None:
     return Agent.objects.get(pk=chosen.agent_id)
 
 
-def route_conversation(conversation, *, channel_kind: str, tier: str, actor: Actor = SYSTEM) -> Routed:
+def route_conversation(
+    conversation, *, channel_kind: str, tier: str, actor: Actor = SYSTEM, workspace: Workspace | None = None
+) -> Routed:
     """Team by rule (keeps a team already set), then an agent. An assigned conversation is left alone:
     manual assignment always wins."""
     from sonnim.conversations import services as conversation_services
@@ -103,6 +115,7 @@ def route_conversation(conversation, *, channel_kind: str, tier: str, actor: Act
         return Routed(conversation.team_id, conversation.assignee_id, None)
     rule = first_rule(
         conversation.workspace_id,
+        workspace=workspace,
         channel_kind=channel_kind,
         category=conversation.category,
         language=conversation.language,
@@ -137,7 +150,12 @@ def route(context) -> None:
 
         if not human_holds(context.conversation):
             return
-    route_conversation(context.conversation, channel_kind=context.inbox.kind, tier=context.customer.tier)
+    route_conversation(
+        context.conversation,
+        channel_kind=context.inbox.kind,
+        tier=context.customer.tier,
+        workspace=context.inbox.workspace,
+    )
 
 
 @transaction.atomic

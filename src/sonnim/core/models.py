@@ -1,8 +1,14 @@
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from .choices import ActorKind, Role
+
+
+def new_config_version() -> int:
+    return secrets.randbits(62)  # see core/config.py
 
 
 class Workspace(models.Model):
@@ -13,6 +19,9 @@ class Workspace(models.Model):
     time_zone = models.CharField(max_length=64, default="Asia/Seoul")
     # A customer message on a resolved conversation reopens it within this many days, else opens a new one.
     reopen_window_days = models.PositiveIntegerField(default=7)
+    # Changes with the configuration the pipeline reads per message (SLA policies and hours, routing and
+    # automation rules): processes cache those rows and reload them when it changes (core/config.py).
+    config_version = models.PositiveBigIntegerField(default=new_config_version)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

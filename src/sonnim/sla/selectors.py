@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from sonnim.core import config
 from sonnim.core.errors import NotFound, SonnimError
 from sonnim.core.models import Workspace
 
@@ -58,8 +59,15 @@ def list_policies(workspace: Workspace) -> list[SlaPolicy]:
     return list(SlaPolicy.objects.for_workspace(workspace).order_by("order", "pk"))
 
 
-def active_policies(workspace_id: int) -> list[SlaPolicy]:
-    return list(SlaPolicy.objects.filter(workspace_id=workspace_id, is_active=True).order_by("order", "pk"))
+def active_policies(workspace_id: int, *, workspace: Workspace | None = None) -> list[SlaPolicy]:
+    """`workspace`: the row read with this request, for the per-process cache (core/config.py)."""
+    return config.cached(
+        workspace,
+        "sla.policies",
+        lambda: list(
+            SlaPolicy.objects.filter(workspace_id=workspace_id, is_active=True).order_by("order", "pk")
+        ),
+    )
 
 
 def policy_times(policies: list[SlaPolicy], workspace_zone: str = "Asia/Seoul") -> dict[int, PolicyTimes]:

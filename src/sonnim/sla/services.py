@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sonnim.core import config
 from sonnim.core.actors import Actor
 from sonnim.core.errors import SonnimError
 from sonnim.core.models import Workspace
@@ -249,6 +250,13 @@ def _times_for(clock: SlaClock, workspace_zone: str | None = None) -> clocks.Pol
     return policy_times([clock.policy], workspace_zone)[clock.policy_id]
 
 
+def _compiled_times(policy: SlaPolicy, zone: str, workspace=None) -> clocks.PolicyTimes:
+    """The policy's targets on its compiled calendar; cached per configuration version in the pipeline."""
+    return config.cached(
+        workspace, f"sla.times.{policy.pk}.{zone}", lambda: policy_times([policy], zone)[policy.pk]
+    )
+
+
 def _lock_clock(conversation) -> SlaClock | None:
     return (  # of=self: the policy is an outer join, which PostgreSQL cannot lock
         SlaClock.objects.select_for_update(of=("self",))
@@ -258,9 +266,12 @@ def _lock_clock(conversation) -> SlaClock | None:
     )
 
 
-def start_clock(conversation, *, channel_kind: str, tier: str, zone: str, at: datetime) -> SlaClock | None:
-    """Match the first active policy and start first response and resolution; None when none matches."""
-    for policy in active_policies(conversation.workspace_id):
+def start_clock(
+    conversation, *, channel_kind: str, tier: str, zone: str, at: datetime, workspace=None
+) -> SlaClock | None:
+    """Match the first active policy and start first response and resolution; None when none matches.
+    `workspace`: the request's row, for the per-process configuration cache (core/config.py)."""
+    for policy in active_policies(conversation.workspace_id, workspace=workspace):
         if policy_matches(
             policy,
             channel_kind=channel_kind,
@@ -272,7 +283,7 @@ def start_clock(conversation, *, channel_kind: str, tier: str, zone: str, at: da
             break
     else:
         return None
-    times = policy_times([policy], zone)[policy.pk]
+    times = _compiled_times(policy, zone, workspace)
     clock = SlaClock(workspace_id=conversation.workspace_id, conversation=conversation, policy=policy)
     clocks.start_target(clock, times, Target.FIRST_RESPONSE, at)
     clocks.start_target(clock, times, Target.RESOLUTION, at)
@@ -285,18 +296,20 @@ def start_clock(conversation, *, channel_kind: str, tier: str, zone: str, at: da
 
 
 def on_customer_message(
-    conversation, message, *, channel_kind: str, tier: str, zone: str, is_new: bool = False
+    conversation, message, *, channel_kind: str, tier: str, workspace, is_new: bool = False
 ) -> None:
     """The pipeline's SLA step: start the clock of a new conversation; on an existing one, the customer's
     message resumes a paused clock, restarts resolution on a reopened one and starts a next-response
-    cycle when an agent has already answered. `is_new`: the conversation was created in this transaction,
-    so it has no clock yet."""
-    now = message.created_at
-    clock = None if is_new else _lock_clock(conversation)
+    cycle when an agent has already answered. `is_new`: the conversation was created in this transaction.
+    A conversation with a clock always has an sla_state (save_clock), so without one there is none."""
+    now, zone = message.created_at, workspace.time_zone
+    clock = None if is_new or not conversation.sla_state else _lock_clock(conversation)
     if clock is None:
-        start_clock(conversation, channel_kind=channel_kind, tier=tier, zone=zone, at=now)
+        start_clock(
+            conversation, channel_kind=channel_kind, tier=tier, zone=zone, at=now, workspace=workspace
+        )
         return
-    times = _times_for(clock, zone)
+    times = _compiled_times(clock.policy, zone, workspace) if clock.policy_id else None
     if times is None:
         return
     if clock.paused_at is not None and conversation.status == "open":

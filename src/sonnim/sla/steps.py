@@ -11,6 +11,6 @@ def apply_sla(context) -> None:
         context.message,
         channel_kind=context.inbox.kind,
         tier=context.customer.tier,
-        zone=context.inbox.workspace.time_zone,
+        workspace=context.inbox.workspace,
         is_new=context.is_new_conversation,
     )

@@ -208,8 +208,12 @@ def run_rules_step(context) -> None:
     """The pipeline step: conversation.created (for a new conversation), then message.received."""
     conversation = context.conversation
     conversation.customer = context.customer
+    # The workspace row read with this request carries the configuration version (core/config.py): no
+    # per-message aggregate over the rules table.
+    version = ("config", context.inbox.workspace.config_version)
+    kind = context.inbox.kind
     if context.is_new_conversation:
         run_rules(
-            "conversation.created", conversation, message=context.message, inbox_kind=context.inbox.kind
+            "conversation.created", conversation, message=context.message, inbox_kind=kind, version=version
         )
-    run_rules("message.received", conversation, message=context.message, inbox_kind=context.inbox.kind)
+    run_rules("message.received", conversation, message=context.message, inbox_kind=kind, version=version)
