@@ -9,12 +9,13 @@ the active rules' (count, newest update, top id): 200 rules cost one aggregate q
 import logging
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from sonnim.core.actors import Actor
 from sonnim.core.choices import ActorKind
+from sonnim.core.errors import SonnimError
 from sonnim.core.events import record_event
 from sonnim.core.models import Event, EventCounter
 
@@ -103,7 +104,7 @@ def run_rules(
             continue
         if not all(holds(facts, c) for c in rule.conditions):
             continue
-        fire_rule(
+        if fire_rule(
             compiled,
             event_type,
             conversation,
@@ -112,8 +113,8 @@ def run_rules(
             chain=chain,
             depth=depth,
             trigger_key=trigger_key,
-        )
-        fired.append(rule.pk)
+        ):
+            fired.append(rule.pk)
         facts = Facts(conversation, message, inbox_kind)
     return fired
 
@@ -129,11 +130,18 @@ def fire_rule(
     depth: int = 0,
     trigger_key: str = "",
     data: dict | None = None,
-) -> None:
+) -> bool:
     """Run one rule whose conditions hold (the caller checked), record `rule.fired`, and dispatch the events
-    its actions recorded to the next depth. Inside the caller's transaction."""
+    its actions recorded to the next depth. Inside the caller's transaction. False when an action refused:
+    the rule's changes are rolled back and `rule.failed` says why."""
     before = _last_seq(conversation.workspace_id)
-    _fire(compiled, event_type, conversation, message, depth, trigger_key, data or {})
+    try:
+        with transaction.atomic():  # a rule that cannot finish changes nothing, and stops nothing else
+            _fire(compiled, event_type, conversation, message, depth, trigger_key, data or {})
+    except SonnimError as exc:
+        _failed(compiled.rule, event_type, conversation, exc)
+        conversation.refresh_from_db()
+        return False
     conversation.refresh_from_db()  # later rules see what this one changed
     if depth + 1 < MAX_DEPTH:
         _dispatch_follow_ups(
@@ -145,6 +153,7 @@ def fire_rule(
             inbox_kind,
             f"{trigger_key}/r{compiled.rule.pk}",
         )
+    return True
 
 
 def evaluate(event_type: str, conversation, *, message=None, inbox_kind: str = "") -> list[Rule]:
@@ -176,6 +185,26 @@ def _fire(
     )
     Rule.objects.filter(pk=rule.pk).update(fire_count=F("fire_count") + 1, last_fired_at=timezone.now())
     logger.info("rule fired rule=%s conversation=%s depth=%s", rule.pk, conversation.pk, depth)
+
+
+def _failed(rule: Rule, event_type: str, conversation, exc: SonnimError) -> None:
+    """An action refused (a reply the channel cannot carry, a bad parameter): the message that triggered
+    the rule is kept, and agents see which rule failed and why in the conversation's events."""
+    record_event(
+        conversation.workspace_id,
+        "rule.failed",
+        actor=Actor(ActorKind.RULE, rule.pk),
+        conversation_id=conversation.pk,
+        customer_id=conversation.customer_id,
+        data={
+            "rule_id": rule.pk,
+            "name": rule.name,
+            "trigger": event_type,
+            "code": exc.code,
+            "reason": exc.message,
+        },
+    )
+    logger.warning("rule failed rule=%s conversation=%s code=%s", rule.pk, conversation.pk, exc.code)
 
 
 def _dispatch_follow_ups(

@@ -238,3 +238,21 @@ def test_preview_lists_matches_and_writes_nothing(workspace, say):
     ]
     assert Event.objects.filter(workspace=workspace).count() == events
     assert Conversation.objects.get(pk=first.pk).priority == "medium"
+
+
+def test_a_rule_that_cannot_finish_is_rolled_back_alone_and_the_message_is_kept(workspace, rule, say):
+    blank = CannedReply.objects.create(workspace=workspace, title="빈 답변", text="   ")
+    rule(
+        name="broken",
+        actions=[
+            {"type": "add_tags", "params": {"tags": ["half-done"]}},
+            {"type": "send_canned_reply", "params": {"canned_reply_id": blank.pk}},  # refused: empty
+        ],
+    )
+    rule(name="after", actions=[{"type": "add_tags", "params": {"tags": ["next-rule"]}}])
+    conversation = say("m-1", "문의드려요")  # 201: the message is stored
+    assert Message.objects.filter(conversation=conversation, direction="in").count() == 1
+    assert sorted(conversation.tags.values_list("name", flat=True)) == ["next-rule"]  # nothing half-done
+    [failed] = Event.objects.filter(workspace=workspace, type="rule.failed")
+    assert (failed.data["name"], failed.data["code"]) == ("broken", "empty_message")
+    assert [name for name, *_ in fired(workspace)] == ["after"]
