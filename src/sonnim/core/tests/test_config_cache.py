@@ -71,7 +71,7 @@ def test_a_change_made_by_another_process_applies_to_the_servers_next_message():
             data=body,
             headers={"Authorization": f"Bearer {created.key}", "Content-Type": "application/json"},
         )
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - localhost
+        with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
     with ServerProcess() as server:
