@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -132,6 +133,7 @@ def serve(args: argparse.Namespace) -> int:
     # Load the Kiwi model before accepting requests: loaded lazily, the first message after a start paid
     # for it inside its transaction, holding the workspace's event counter lock for seconds.
     kiwi()
+    warm_up()
     if args.with_worker:
         threading.Thread(
             target=run_worker_loop, kwargs={"interval": 0.2}, name="sonnim-worker", daemon=True
@@ -154,6 +156,19 @@ def serve(args: argparse.Namespace) -> int:
     realtime.set_server_loop(loop)
     loop.run_until_complete(_serve_announced(server, f"http://{args.host}:{args.port}/"))
     return 0
+
+
+def warm_up() -> None:
+    """Load what the first message would otherwise load inside its transaction (the triage models), then
+    freeze the heap: the models and Django's startup objects live as long as the process, and left in the
+    collector's generations every full collection walks them all, stalling every request at once (the
+    p99 of the webhook benchmark)."""
+    from sonnim.assist.triage import TASKS, default_model
+
+    for task in TASKS:
+        default_model(task)
+    gc.collect()
+    gc.freeze()
 
 
 async def _serve_announced(server, url: str) -> None:
