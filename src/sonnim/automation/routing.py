@@ -148,7 +148,7 @@ def route(context) -> None:
     if context.inbox.is_bot_enabled:
         from sonnim.assist.bot import human_holds
 
-        if not human_holds(context.conversation):
+        if context.is_new_conversation or not human_holds(context.conversation):
             return
     route_conversation(
         context.conversation,
