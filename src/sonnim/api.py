@@ -75,12 +75,15 @@ def register_routers() -> None:
     from sonnim.core.api import router as core_router
     from sonnim.customers.api import router as customers_router
     from sonnim.inboxes.api import router as inboxes_router
+    from sonnim.inboxes.channel_api import router as channel_router
     from sonnim.knowledge.api import router as knowledge_router
     from sonnim.outreach.api import router as outreach_router
     from sonnim.sla.api import router as sla_router
+    from sonnim.webchat.api import router as webchat_router
 
     api.add_router("/v1", core_router)
     api.add_router("/v1", inboxes_router)
+    api.add_router("/v1", channel_router)  # phone call log, Facebook/Instagram comment actions
     api.add_router("/v1", conversations_router)
     api.add_router("/v1", customers_router)
     api.add_router("/v1", automation_router)
@@ -89,6 +92,7 @@ def register_routers() -> None:
     api.add_router("/v1", outreach_router)
     api.add_router("/v1", knowledge_router)
     api.add_router("/v1", assist_router)
+    api.add_router("/v1", webchat_router)  # GET /inboxes/{id}/widget: the <script> tag
 
 
 register_routers()

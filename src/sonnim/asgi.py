@@ -11,11 +11,19 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from sonnim.routing import origin_checked, websocket_urlpatterns  # noqa: E402
+from sonnim.routing import (  # noqa: E402
+    origin_checked,
+    split_widget_sockets,
+    websocket_urlpatterns,
+    widget_websocket_urlpatterns,
+)
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": origin_checked(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": split_widget_sockets(
+            origin_checked(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+            URLRouter(widget_websocket_urlpatterns),
+        ),
     }
 )

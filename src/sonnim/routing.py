@@ -3,9 +3,16 @@ from django.conf import settings
 from django.urls import path
 
 from sonnim.core.consumers import AgentConsumer
+from sonnim.webchat.consumers import WidgetConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentConsumer.as_asgi()),
+]
+
+# The chat widget's sockets come from shop pages (other sites): WidgetConsumer checks each inbox's origin
+# allow-list itself and never uses a session, so these skip the agents' origin check and session stack.
+widget_websocket_urlpatterns = [
+    path("ws/widget/<str:widget_key>/", WidgetConsumer.as_asgi()),
 ]
 
 
@@ -20,3 +27,14 @@ class BrowserOriginValidator(OriginValidator):
 
 def origin_checked(application):
     return BrowserOriginValidator(application, settings.ALLOWED_HOSTS)
+
+
+def split_widget_sockets(agent_app, widget_app):
+    """/ws/widget/... to the widget's router, everything else to the agents' (origin-checked) stack."""
+
+    async def app(scope, receive, send):
+        if scope.get("path", "").startswith("/ws/widget/"):
+            return await widget_app(scope, receive, send)
+        return await agent_app(scope, receive, send)
+
+    return app

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from sonnim.webchat.realtime import agent_typing_group
+
 from . import selectors
 from .models import Agent
 from .realtime import workspace_group
@@ -23,6 +25,7 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=4401)
             return
         self.group = workspace_group(self.agent.workspace_id)
+        self.owned_conversations: set[int] = set()
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         last = await database_sync_to_async(selectors.last_seq)(self.agent.workspace)
@@ -58,6 +61,13 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
                     "state": kind,
                 },
             )
+            if kind == "typing" and isinstance(conversation_id, int) and await self._owns(conversation_id):
+                # Listeners on the conversation itself (the web chat visitor's socket) see the agent type;
+                # only for a conversation of this agent's workspace, in a group named with the workspace.
+                await self.channel_layer.group_send(
+                    agent_typing_group(self.agent.workspace_id, conversation_id),
+                    {"type": "agent.typing", "agent_name": self.agent.display_name},
+                )
 
     async def event_push(self, message: dict) -> None:
         await self.send_json({"type": "event", "event": message["event"]})
@@ -66,6 +76,19 @@ class AgentConsumer(AsyncJsonWebsocketConsumer):
         if message.get("agent_id") == self.agent.pk:
             return
         await self.send_json({"type": "presence", **{k: v for k, v in message.items() if k != "type"}})
+
+    async def _owns(self, conversation_id: int) -> bool:
+        """Is the conversation in this agent's workspace (remembered per socket: typing repeats)?"""
+        owned = self.owned_conversations
+        if conversation_id not in owned and await self._conversation_exists(conversation_id):
+            owned.add(conversation_id)
+        return conversation_id in owned
+
+    @database_sync_to_async
+    def _conversation_exists(self, conversation_id: int) -> bool:
+        from sonnim.conversations.models import Conversation
+
+        return Conversation.objects.for_workspace(self.agent.workspace_id).filter(pk=conversation_id).exists()
 
     @database_sync_to_async
     def _authenticate(self) -> Agent | None:

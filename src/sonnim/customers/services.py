@@ -211,6 +211,9 @@ def erase_contact_data(customer: Customer, *, actor: Actor, reason: str) -> Cust
     customer.save(update_fields=[*erased, "email_index", "phone_index", "updated_at"])
     named_identities.update(display_name="")
     events.contact_data_erased(customer, actor=actor, fields=erased, reason=reason[:60])
+    from sonnim.webchat.services import erase_visitor_data  # here: webchat imports customers
+
+    erase_visitor_data(customer)  # the chat widget's copies (visitor names, message snapshots)
     from sonnim.conversations import search
 
     search.index_customer(customer)
@@ -244,3 +247,18 @@ def apply_channel_event(
     given = {"display_name": event.sender.name, "phone": event.sender.phone, "email": event.sender.email}
     fill = {name: value for name, value in given.items() if value and not getattr(customer, name)}
     return update_customer(customer, actor=actor, **fill) if fill else customer
+
+
+@transaction.atomic
+def add_identity(customer: Customer, *, kind: str, external_id: str, actor: Actor) -> Identity | None:
+    """Give the customer a handle on a channel kind (an agent replies by email to the customer's known
+    address). None when another customer already holds that handle: we never move it silently."""
+    try:
+        with transaction.atomic():
+            identity = Identity.objects.create(
+                workspace_id=customer.workspace_id, customer=customer, kind=kind, external_id=external_id
+            )
+    except IntegrityError:
+        return None
+    events.identity_updated(identity, actor=actor, event="added", keys=[])
+    return identity

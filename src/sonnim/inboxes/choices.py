@@ -13,6 +13,7 @@ class ChannelKind(models.TextChoices):
     PHONE = "phone", _("Phone")
     BOARD = "board", _("1:1 board")
     SNS = "sns", _("Social")
+    META = "meta", _("Facebook / Instagram")  # a Facebook Page and its Instagram account (Graph API)
 
 
 # Channels where one customer talks in one running thread: a new message continues the customer's

@@ -45,3 +45,36 @@ class MailboxState(WorkspaceOwned):
         constraints = [
             models.UniqueConstraint(fields=["inbox", "folder"], name="mailbox_state_unique_folder"),
         ]
+
+
+class CallLog(WorkspaceOwned):
+    """One phone call, as the PBX reported it (inboxes/calls.py). The timeline shows one line per event in
+    the call's conversation; this row is the call's structured summary. `events` lists the event names
+    already applied: the same (call_id, event) again changes nothing."""
+
+    inbox = models.ForeignKey(Inbox, on_delete=models.CASCADE, related_name="+")
+    call_id = models.CharField(max_length=100)
+    conversation_id = models.BigIntegerField()  # conversations.Conversation (no FK: conversations imports us)
+    customer_id = models.BigIntegerField()
+    direction = models.CharField(max_length=8)  # inbound / outbound
+    status = models.CharField(max_length=10)  # the latest event: ringing / answered / ended / missed
+    outcome = models.CharField(max_length=10, blank=True, default="")  # answered / missed, once known
+    agent = models.ForeignKey(
+        "core.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    recording_url = models.URLField(max_length=1000, blank=True, default="")
+    events = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["inbox", "call_id"], name="call_log_unique_call")]
+        indexes = [
+            # the call log of a conversation (API) and of a customer (timeline)
+            models.Index(fields=["workspace", "conversation_id"], name="call_log_conversation_idx"),
+            models.Index(fields=["workspace", "customer_id", "-created_at"], name="call_log_customer_idx"),
+        ]

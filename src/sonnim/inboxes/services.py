@@ -105,3 +105,26 @@ def advance_mailbox(state: MailboxState, *, uid: int) -> None:
         last_uid=uid, updated_at=timezone.now()
     )
     state.last_uid = max(state.last_uid, uid)
+
+
+@transaction.atomic
+def update_inbox_credentials(inbox: Inbox, *, credentials: dict, actor: Actor) -> Inbox:
+    """Merge secrets into the inbox's encrypted credentials; a key set to "" is removed. The event names the
+    keys that changed, never their values."""
+    inbox = Inbox.objects.select_for_update().get(pk=inbox.pk, workspace_id=inbox.workspace_id)
+    current = json.loads(inbox.credentials) if inbox.credentials else {}
+    merged = {**current, **{k: v for k, v in credentials.items() if v != ""}}
+    for key in [k for k, v in credentials.items() if v == ""]:
+        merged.pop(key, None)
+    if merged == current:
+        return inbox
+    inbox.credentials = json.dumps(merged) if merged else ""
+    inbox.save(update_fields=["credentials"])
+    changed = sorted(k for k in set(current) | set(merged) if current.get(k) != merged.get(k))
+    record_event(
+        inbox.workspace_id,
+        "inbox.updated",
+        actor=actor,
+        data={"inbox_id": inbox.pk, "fields": ["credentials"], "credential_keys": changed},
+    )
+    return inbox

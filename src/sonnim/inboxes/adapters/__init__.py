@@ -5,7 +5,11 @@ from .base import ChannelAdapter
 from .email import EmailAdapter
 from .kakao import KakaoSkillAdapter
 from .kakao_dealers import KakaoCounselAdapter
+from .meta import MetaAdapter
+from .phone import PhoneAdapter
+from .sms import SmsAdapter
 from .talktalk import TalkTalkAdapter
+from .webchat import WebchatAdapter
 
 ADAPTERS: dict[str, type[ChannelAdapter]] = {
     "api": ApiAdapter,
@@ -13,6 +17,10 @@ ADAPTERS: dict[str, type[ChannelAdapter]] = {
     "kakao": KakaoSkillAdapter,
     "kakao_counsel": KakaoCounselAdapter,
     "talktalk": TalkTalkAdapter,
+    "webchat": WebchatAdapter,
+    "sms": SmsAdapter,
+    "phone": PhoneAdapter,
+    "meta": MetaAdapter,
 }
 
 

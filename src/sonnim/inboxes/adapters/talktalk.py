@@ -17,7 +17,6 @@ Settings (Inbox.settings): api_url (default Naver's gateway; tests point it at a
 trusted_proxies, typing_indicator, dedup_window_seconds. Credentials: {"authorization": "<partner key>"}.
 """
 
-import ipaddress
 import json
 import logging
 import re
@@ -44,6 +43,8 @@ from .base import (
     WebhookRejected,
     check_text_length,
 )
+from .network import client_address
+from .network import networks as _networks
 
 logger = logging.getLogger("sonnim.talktalk")
 
@@ -369,31 +370,3 @@ def _body_text(body: dict) -> str:
     return (
         str(content.get("text", "")) if content else str((body.get("imageContent") or {}).get("imageUrl", ""))
     )
-
-
-def _networks(values) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    if isinstance(values, str):
-        raise ValueError("expected a list")
-    return [ipaddress.ip_network(str(v), strict=False) for v in values]
-
-
-def client_address(
-    request: HttpRequest, trusted_proxies: list
-) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """The caller's address. X-Forwarded-For counts only when the direct peer is a trusted proxy, and then
-    we walk it from the right past our own proxies: entries further left are whatever the client claimed."""
-    try:
-        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
-    except ValueError:
-        return None
-    if not any(address in network for network in trusted_proxies):
-        return address
-    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        try:
-            address = ipaddress.ip_address(hop)
-        except ValueError:
-            return None
-        if not any(address in network for network in trusted_proxies):
-            return address
-    return address
