@@ -4,6 +4,7 @@ import base64
 import binascii
 from typing import Literal
 
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
@@ -13,6 +14,7 @@ from sonnim.core.auth import agent_auth
 from sonnim.core.errors import SonnimError
 from sonnim.core.idempotency import run_idempotent
 from sonnim.core.selectors import get_agent, get_team
+from sonnim.inboxes.selectors import get_inbox
 
 from . import selectors, services
 from .schemas import (
@@ -20,9 +22,14 @@ from .schemas import (
     ConversationDetail,
     ConversationOut,
     ConversationPage,
+    InboxRef,
     MessageOut,
     PriorityIn,
+    Ref,
+    ReplyChannelOut,
     ReplyIn,
+    SavedViewIn,
+    SavedViewOut,
     SearchHitOut,
     StatusIn,
     TagsIn,
@@ -76,6 +83,7 @@ def list_conversations(request: HttpRequest, query: Query[ListQuery]):
     page = selectors.list_conversations(
         ctx.workspace, filters, cursor=query.cursor, limit=max(1, min(query.limit, 100)), sort=query.sort
     )
+    selectors.mark_unread(ctx.agent.pk, page.items)
     return ConversationPage(items=[conversation_out(c) for c in page.items], next_cursor=page.next_cursor)
 
 
@@ -115,8 +123,45 @@ def _write_message(request: HttpRequest, conversation_id: int, payload: ReplyIn,
 
 @router.post("/conversations/{conversation_id}/reply", response={201: MessageOut})
 def reply(request: HttpRequest, conversation_id: int, payload: ReplyIn):
-    """Queue a reply on the conversation's channel. Send `Idempotency-Key` to make a retry safe."""
-    return Status(*_write_message(request, conversation_id, payload, services.send_reply))
+    """Queue a reply on the conversation's channel, or with `inbox_id` on another inbox of the workspace
+    where the customer has an identity (email: an address): the reply then lands in the customer's active
+    conversation there, or a new one, whose id the answer's `conversation_id` gives. Send
+    `Idempotency-Key` to make a retry safe. The replying agent's read marker moves past their reply."""
+    ctx = request.auth
+
+    def write(conversation, **kwargs):
+        with transaction.atomic():
+            if payload.inbox_id is None:
+                message = services.send_reply(conversation, **kwargs)
+            else:
+                inbox = get_inbox(ctx.workspace, payload.inbox_id)
+                message = services.send_reply_on_inbox(conversation, inbox=inbox, **kwargs)
+            target = selectors.get_conversation(ctx.workspace, message.conversation_id)
+            services.mark_conversation_read(target, agent=ctx.agent)
+        return message
+
+    return Status(*_write_message(request, conversation_id, payload, write))
+
+
+@router.get("/conversations/{conversation_id}/reply-channels", response=list[ReplyChannelOut])
+def reply_channels(request: HttpRequest, conversation_id: int):
+    """The inboxes a reply can go out on (the conversation's own first)."""
+    conversation = selectors.get_conversation(request.auth.workspace, conversation_id)
+    return [
+        ReplyChannelOut(
+            inbox=InboxRef(id=i.pk, kind=i.kind, name=i.name), is_default=i.pk == conversation.inbox_id
+        )
+        for i in selectors.reply_inboxes(conversation)
+    ]
+
+
+@router.post("/conversations/{conversation_id}/read", response={204: None})
+def mark_read(request: HttpRequest, conversation_id: int):
+    """The calling agent has read the conversation as it is now (the inbox's unread marks)."""
+    ctx = request.auth
+    conversation = selectors.get_conversation(ctx.workspace, conversation_id)
+    services.mark_conversation_read(conversation, agent=ctx.agent)
+    return Status(204, None)
 
 
 @router.post("/conversations/{conversation_id}/notes", response={201: MessageOut})
@@ -184,3 +229,48 @@ def retry(request: HttpRequest, message_id: int):
 def search_messages(request: HttpRequest, q: str, limit: int = 20):
     """Korean and English full text over messages, subjects and customer names, newest first."""
     return selectors.search_results(request.auth.workspace, q, limit=max(1, min(limit, 100)))
+
+
+def _saved_view_out(view, count: int) -> SavedViewOut:
+    return SavedViewOut(
+        id=view.pk,
+        name=view.name,
+        is_shared=view.is_shared,
+        owner=Ref(id=view.owner_id, name=view.owner.display_name),
+        filters=view.filters,
+        count=count,
+        created_at=view.created_at,
+    )
+
+
+@router.get("/saved-views", response=list[SavedViewOut], tags=["saved views"])
+def list_saved_views(request: HttpRequest):
+    """The caller's own saved filters and the ones shared with the workspace, each with its live count."""
+    ctx = request.auth
+    views = selectors.visible_saved_views(ctx.workspace, ctx.agent.pk)
+    counts = selectors.saved_view_counts(ctx.workspace, ctx.agent.pk, views)
+    return [_saved_view_out(v, counts[v.pk]) for v in views]
+
+
+@router.post("/saved-views", response={201: SavedViewOut}, tags=["saved views"])
+def create_saved_view(request: HttpRequest, payload: SavedViewIn):
+    ctx = request.auth
+    view = services.create_saved_view(
+        ctx.agent,
+        name=payload.name,
+        filters=payload.filters.model_dump(exclude_none=True),
+        is_shared=payload.is_shared,
+        actor=ctx.actor,
+    )
+    view = selectors.get_saved_view(ctx.workspace, ctx.agent.pk, view.pk)
+    count = selectors.saved_view_counts(ctx.workspace, ctx.agent.pk, [view])[view.pk]
+    return Status(201, _saved_view_out(view, count))
+
+
+@router.delete("/saved-views/{view_id}", response={204: None}, tags=["saved views"])
+def delete_saved_view(request: HttpRequest, view_id: int):
+    """Its owner deletes a view; an admin may also delete a shared one (403 permission_denied otherwise)."""
+    ctx = request.auth
+    view = selectors.get_saved_view(ctx.workspace, ctx.agent.pk, view_id)
+    services.delete_saved_view(view, agent=ctx.agent, actor=ctx.actor)
+    return Status(204, None)

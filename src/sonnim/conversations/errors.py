@@ -11,3 +11,4 @@ class ConversationError(StrEnum):
     ATTACHMENT_TYPE = "attachment_type_not_allowed"
     BAD_CURSOR = "bad_cursor"
     NO_IDENTITY = "no_identity_on_channel"
+    SAVED_VIEW_NOT_FOUND = "saved_view_not_found"

@@ -97,3 +97,13 @@ def customer_moved(conversation: Conversation, *, actor: Actor, previous_custome
     _record(
         conversation, "conversation.customer_changed", actor=actor, previous_customer_id=previous_customer_id
     )
+
+
+def saved_view_event(view, type: str, *, actor: Actor) -> None:
+    """saved_view.created / saved_view.deleted: the left panes refresh (a private view's name stays out)."""
+    record_event(
+        view.workspace_id,
+        type,
+        actor=actor,
+        data={"saved_view_id": view.pk, "owner_id": view.owner_id, "is_shared": view.is_shared},
+    )

@@ -153,3 +153,38 @@ class SearchEntry(WorkspaceOwned):
             models.Index(fields=["message_id"], name="search_message_idx"),  # reindex a message
             models.Index(fields=["customer_id"], name="search_customer_idx"),  # reindex a customer
         ]
+
+
+class SavedView(WorkspaceOwned):
+    """An agent's named list filter, shown in the inbox's left pane with a live count. Private to its owner
+    unless shared with the workspace. `filters` holds the list API's query fields (status, assignee as an
+    agent id / "me" / "none", team, inbox, tag, priority, q); "me" means whoever looks at it."""
+
+    owner = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    is_shared = models.BooleanField(default=False)
+    filters = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            # the left pane: an agent's own views and the workspace's shared ones
+            models.Index(fields=["workspace", "owner"], name="savedview_owner_idx"),
+            models.Index(fields=["workspace", "is_shared"], name="savedview_shared_idx"),
+        ]
+
+
+class ReadMarker(WorkspaceOwned):
+    """How far one agent has read one conversation. The list compares the conversation's denormalized
+    message_count and last_message_at with it: no query over messages to show what is unread."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    message_count = models.PositiveIntegerField(default=0)  # Conversation.message_count when last read
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # one marker per agent and conversation; the list page reads a page's markers by this key
+            models.UniqueConstraint(fields=["agent", "conversation"], name="readmarker_unique")
+        ]

@@ -45,6 +45,8 @@ class ConversationOut(Schema):
     resolved_at: datetime | None
     created_at: datetime
     sla: SlaOut | None = None  # {"state", "due_at", "target"}; None when no SLA policy applies
+    # the list call only: messages since the calling agent last read it (0 = read)
+    unread_count: int | None = None
 
 
 class ConversationPage(Schema):
@@ -94,6 +96,9 @@ class AttachmentIn(Schema):
 class ReplyIn(Schema):
     text: str = Field("", max_length=100_000)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    # reply only: send through another inbox of the workspace (see README "Replying on another channel");
+    # None or the conversation's own inbox: the conversation's channel
+    inbox_id: int | None = None
 
 
 class AssignIn(Schema):
@@ -151,6 +156,7 @@ def conversation_out(c: Conversation) -> ConversationOut:
         resolved_at=c.resolved_at,
         created_at=c.created_at,
         sla=sla_out(c),
+        unread_count=getattr(c, "unread_count", None),
     )
 
 
@@ -184,3 +190,36 @@ def message_out(m: Message) -> MessageOut:
         ],
         created_at=m.created_at,
     )
+
+
+class SavedViewFilters(Schema):
+    """The list API's query fields; assignee is an agent id, "me" (whoever looks) or "none"."""
+
+    status: str | None = None
+    assignee: str | None = None
+    team: int | None = None
+    inbox: int | None = None
+    tag: str | None = Field(None, max_length=60)
+    priority: str | None = None
+    q: str | None = Field(None, max_length=200)
+
+
+class SavedViewIn(Schema):
+    name: str = Field(min_length=1, max_length=80)
+    is_shared: bool = False
+    filters: SavedViewFilters
+
+
+class SavedViewOut(Schema):
+    id: int
+    name: str
+    is_shared: bool
+    owner: Ref
+    filters: dict
+    count: int  # conversations matching now, as the left pane shows
+    created_at: datetime
+
+
+class ReplyChannelOut(Schema):
+    inbox: InboxRef
+    is_default: bool  # the conversation's own channel

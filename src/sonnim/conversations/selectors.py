@@ -12,7 +12,7 @@ from sonnim.core.models import Workspace
 
 from . import search
 from .errors import ConversationError
-from .models import Attachment, Conversation, Message, Tag
+from .models import Attachment, Conversation, Message, ReadMarker, SavedView, Tag
 
 
 def get_conversation(workspace: Workspace, conversation_id: int) -> Conversation:
@@ -198,8 +198,8 @@ def search_results(workspace: Workspace, query: str, *, limit: int = 20) -> list
 
 @dataclass(frozen=True)
 class ViewCounts:
-    """Live counts of the inbox's left pane: a fixed number of queries, each over an index, whatever the
-    number of conversations (the per-inbox, per-tag and per-team counts only read open conversations)."""
+    """Live counts of the inbox's left pane (the per-inbox, per-tag and per-team counts only read open
+    conversations)."""
 
     by_key: dict[str, int]  # mine, unassigned, open, pending, snoozed, resolved
     inboxes: list  # (Inbox, open count)
@@ -207,11 +207,56 @@ class ViewCounts:
     teams: list = field(default_factory=list)  # (Team, open count)
 
 
+COUNTS_CACHE_SECONDS = 300  # a key names one state of the workspace and never goes stale; this bounds memory
+
+
 def view_counts(workspace: Workspace, agent_id: int) -> ViewCounts:
     from django.db.models import Count
 
     from sonnim.core.models import Team
     from sonnim.inboxes.models import Inbox
+
+    shared = workspace_counts(workspace)
+    # conv_assignee_idx (workspace, assignee, status): the one count that depends on who looks
+    mine = (
+        Conversation.objects.for_workspace(workspace)
+        .filter(status="open", assignee_id=agent_id)
+        .order_by()
+        .aggregate(n=Count("pk"))["n"]
+    )
+    inboxes = Inbox.objects.for_workspace(workspace).order_by("name", "pk")
+    tags = Tag.objects.for_workspace(workspace).order_by("name")[:50]
+    teams = Team.objects.for_workspace(workspace).order_by("name")[:50]
+    return ViewCounts(
+        by_key={**shared["by_key"], "mine": mine},
+        inboxes=[(i, shared["inboxes"].get(i.pk, 0)) for i in inboxes],
+        tags=[(t, shared["tags"].get(t.pk, 0)) for t in tags],
+        teams=[(t, shared["teams"].get(t.pk, 0)) for t in teams],
+    )
+
+
+def workspace_counts(workspace: Workspace) -> dict:
+    """The counts every agent of the workspace shares, cached under the workspace's event sequence number:
+    every change that moves a count (a new conversation, status, assignee, team, tags) records an event in
+    the same transaction, so a key names one committed state and is never stale. One event makes every
+    agent's browser refresh its left pane; with the cache (Redis when configured) the first of them counts
+    and the others read the answer."""
+    from django.core.cache import cache
+
+    from sonnim.core.selectors import last_seq
+
+    # created_at: a recreated workspace (tests reuse ids) never meets the counts of the one before
+    key = f"sonnim:counts:{workspace.pk}:{workspace.created_at.timestamp()}:{last_seq(workspace)}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = count_workspace_views(workspace)
+        cache.set(key, counts, COUNTS_CACHE_SECONDS)
+    return counts
+
+
+def count_workspace_views(workspace: Workspace) -> dict:
+    """The shared counts, uncached: one grouped query per kind of view, each over an index."""
+    from django.db.models import Count
 
     conversations = Conversation.objects.for_workspace(workspace).order_by()
     open_ones = conversations.filter(status="open")
@@ -222,26 +267,18 @@ def view_counts(workspace: Workspace, agent_id: int) -> ViewCounts:
         .annotate(n=Count("pk"))
     )
     by_key = {key: by_status.get(key, 0) for key in ("open", "pending", "snoozed", "resolved")}
-    # conv_assignee_idx (workspace, assignee, status)
-    by_key["mine"] = open_ones.filter(assignee_id=agent_id).count()
-    by_key["unassigned"] = open_ones.filter(assignee__isnull=True).count()
-    per_inbox = dict(open_ones.values_list("inbox_id").annotate(n=Count("pk")))
-    per_team = dict(open_ones.filter(team__isnull=False).values_list("team_id").annotate(n=Count("pk")))
-    per_tag = dict(
-        Conversation.tags.through.objects.filter(conversation__in=open_ones.values("pk"))
-        .order_by()
-        .values_list("tag_id")
-        .annotate(n=Count("pk"))
-    )
-    inboxes = Inbox.objects.for_workspace(workspace).order_by("name", "pk")
-    tags = Tag.objects.for_workspace(workspace).order_by("name")[:50]
-    teams = Team.objects.for_workspace(workspace).order_by("name")[:50]
-    return ViewCounts(
-        by_key=by_key,
-        inboxes=[(i, per_inbox.get(i.pk, 0)) for i in inboxes],
-        tags=[(t, per_tag.get(t.pk, 0)) for t in tags],
-        teams=[(t, per_team.get(t.pk, 0)) for t in teams],
-    )
+    by_key["unassigned"] = open_ones.filter(assignee__isnull=True).count()  # conv_assignee_idx
+    return {
+        "by_key": by_key,
+        "inboxes": dict(open_ones.values_list("inbox_id").annotate(n=Count("pk"))),
+        "teams": dict(open_ones.filter(team__isnull=False).values_list("team_id").annotate(n=Count("pk"))),
+        "tags": dict(
+            Conversation.tags.through.objects.filter(conversation__in=open_ones.values("pk"))
+            .order_by()
+            .values_list("tag_id")
+            .annotate(n=Count("pk"))
+        ),
+    }
 
 
 def conversation_row(
@@ -256,3 +293,129 @@ def conversation_row(
         .prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
         .first()
     )
+
+
+# ---- saved views and the filter spec they store ----
+
+FILTER_KEYS = ("status", "assignee", "team", "inbox", "tag", "priority", "q")
+MAX_SAVED_VIEWS = 30  # shown in the left pane, each with its own count query
+
+
+def filters_from_spec(spec: dict, agent_id: int) -> ConversationFilters:
+    """A filter spec (the list API's query fields, as saved or typed) as list filters; "me" is the viewer."""
+
+    def number(key: str) -> int | None:
+        value = str(spec.get(key) or "")
+        return int(value) if value.isdigit() else None
+
+    assignee = str(spec.get("assignee") or "")
+    return ConversationFilters(
+        status=spec.get("status") or None,
+        assignee_id=agent_id if assignee == "me" else number("assignee"),
+        unassigned=assignee == "none",
+        team_id=number("team"),
+        inbox_id=number("inbox"),
+        tag=spec.get("tag") or None,
+        priority=spec.get("priority") or None,
+        q=spec.get("q") or None,
+    )
+
+
+def visible_saved_views(workspace: Workspace, agent_id: int) -> list[SavedView]:
+    """The agent's own views and the ones shared with the workspace, by name."""
+    return list(
+        SavedView.objects.for_workspace(workspace)
+        .filter(Q(owner_id=agent_id) | Q(is_shared=True))
+        .select_related("owner")
+        .order_by("name", "pk")[:MAX_SAVED_VIEWS]
+    )
+
+
+def get_saved_view(workspace: Workspace, agent_id: int, view_id: int) -> SavedView:
+    found = (
+        SavedView.objects.for_workspace(workspace)
+        .filter(Q(owner_id=agent_id) | Q(is_shared=True), pk=view_id)
+        .select_related("owner")
+        .first()
+    )
+    if found is None:
+        raise NotFound(ConversationError.SAVED_VIEW_NOT_FOUND, _("Saved view not found."))
+    return found
+
+
+def saved_view_counts(workspace: Workspace, agent_id: int, views: list[SavedView]) -> dict[int, int]:
+    """One COUNT per saved view (each filter is its own shape; most ride the status indexes), cached like
+    workspace_counts under the event sequence number (per agent only for a view that says "me")."""
+    from django.core.cache import cache
+
+    from sonnim.core.selectors import last_seq
+
+    if not views:
+        return {}
+    state = f"{workspace.pk}:{workspace.created_at.timestamp()}:{last_seq(workspace)}"
+
+    def key(view: SavedView) -> str:
+        who = agent_id if view.filters.get("assignee") == "me" else ""
+        return f"sonnim:saved-count:{state}:{view.pk}:{who}"
+
+    keys = {view.pk: key(view) for view in views}
+    cached = cache.get_many(list(keys.values()))
+    counts = {}
+    for view in views:
+        if keys[view.pk] in cached:
+            counts[view.pk] = cached[keys[view.pk]]
+            continue
+        filters = filters_from_spec(view.filters, agent_id)
+        counts[view.pk] = filtered_conversations(workspace, filters).order_by().count()
+        cache.set(keys[view.pk], counts[view.pk], COUNTS_CACHE_SECONDS)
+    return counts
+
+
+# ---- unread: per agent read markers against the conversation's denormalized counters ----
+
+
+def read_markers(agent_id: int, conversation_ids: list[int]) -> dict[int, int]:
+    """conversation id -> Conversation.message_count when the agent last read it; one query per page."""
+    if not conversation_ids:
+        return {}
+    return dict(
+        ReadMarker.objects.filter(agent_id=agent_id, conversation_id__in=conversation_ids).values_list(
+            "conversation_id", "message_count"
+        )
+    )
+
+
+def mark_unread(agent_id: int, conversations: list[Conversation]) -> None:
+    """Set `unread_count` on each row: messages (customer's and replies, not notes) since the agent last
+    read it. Never opened: all of them."""
+    markers = read_markers(agent_id, [c.pk for c in conversations])
+    for c in conversations:
+        c.unread_count = max(0, c.message_count - markers.get(c.pk, 0))
+
+
+# ---- the composer's channel choice ----
+
+
+def reply_inboxes(conversation: Conversation) -> list:
+    """Inboxes a reply to this conversation's customer can go out on: the conversation's own first, then the
+    workspace's active inboxes of a kind the customer has an identity on (email also when an address is
+    known). Two queries."""
+    from sonnim.customers.models import Identity
+    from sonnim.inboxes.choices import ChannelKind
+    from sonnim.inboxes.models import Inbox
+
+    kinds = set(
+        Identity.objects.filter(
+            workspace_id=conversation.workspace_id, customer_id=conversation.customer_id
+        ).values_list("kind", flat=True)
+    )
+    if conversation.customer.email_index:
+        kinds.add(ChannelKind.EMAIL)
+    others = (
+        Inbox.objects.for_workspace(conversation.workspace_id)
+        .filter(is_active=True, kind__in=kinds)
+        .exclude(pk=conversation.inbox_id)
+        .only("pk", "name", "kind", "workspace_id")
+        .order_by("name", "pk")
+    )
+    return [conversation.inbox, *others]

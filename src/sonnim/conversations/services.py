@@ -20,7 +20,7 @@ from .attachments import check_attachment, store_attachment
 from .choices import TRANSITIONS, DeliveryStatus, Direction, Priority, Status
 from .errors import ConversationError
 from .locks import lock_conversation, lock_message
-from .models import Conversation, Message, Tag
+from .models import Conversation, Message, ReadMarker, SavedView, Tag
 
 
 @dataclass(frozen=True)
@@ -301,3 +301,200 @@ def move_conversations(source: Customer, target: Customer, *, ids: list[int] | N
     Conversation.objects.filter(pk__in=moved).update(customer=target)
     search.reassign_customer(moved, target.pk)
     return moved
+
+
+# ---- saved views ----
+
+
+def clean_filter_spec(workspace_id: int, spec: dict) -> dict:
+    """A filter spec as stored: only the list API's query fields, each checked; empty values dropped.
+    Ids must name this workspace's agents, teams and inboxes (never another workspace's)."""
+    from sonnim.core.models import Agent as AgentModel
+    from sonnim.inboxes.models import Inbox
+
+    from .selectors import FILTER_KEYS
+
+    unknown = sorted(set(spec) - set(FILTER_KEYS))
+    if unknown:
+        raise SonnimError("invalid_input", _("Unknown filter field."), details={"fields": unknown})
+    clean = {k: str(v).strip() for k, v in spec.items() if v not in (None, "") and str(v).strip()}
+
+    def refuse(field: str) -> SonnimError:
+        return SonnimError("invalid_input", _("This filter value is not valid."), details={"field": field})
+
+    models_by_key = {"assignee": AgentModel, "team": Team, "inbox": Inbox}
+    for key, value in clean.items():
+        if key == "status" and value not in {*Status.values, "active"}:
+            raise refuse(key)
+        if key == "priority" and value not in Priority.values:
+            raise refuse(key)
+        if key in ("tag", "q") and len(value) > (60 if key == "tag" else 200):
+            raise refuse(key)
+        if key in models_by_key and not (key == "assignee" and value in ("me", "none")):
+            model = models_by_key[key]
+            if not value.isdigit() or not model.objects.filter(workspace_id=workspace_id, pk=value).exists():
+                raise refuse(key)
+    return {k: clean[k] for k in FILTER_KEYS if k in clean}
+
+
+@transaction.atomic
+def create_saved_view(owner: Agent, *, name: str, filters: dict, is_shared: bool, actor: Actor) -> SavedView:
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise SonnimError("invalid_input", _("A view needs a name of at most 80 characters."))
+    view = SavedView.objects.create(
+        workspace_id=owner.workspace_id,
+        owner=owner,
+        name=name,
+        is_shared=is_shared,
+        filters=clean_filter_spec(owner.workspace_id, filters),
+    )
+    events.saved_view_event(view, "saved_view.created", actor=actor)
+    return view
+
+
+@transaction.atomic
+def delete_saved_view(view: SavedView, *, agent: Agent, actor: Actor) -> None:
+    """Its owner deletes a view; an admin may also delete a shared one."""
+    from sonnim.core.choices import ADMIN_ROLES
+
+    if view.owner_id != agent.pk and not (view.is_shared and agent.role in ADMIN_ROLES):
+        raise SonnimError(
+            "permission_denied", _("Only its owner or an admin can delete this view."), status=403
+        )
+    events.saved_view_event(view, "saved_view.deleted", actor=actor)
+    view.delete()
+
+
+# ---- unread ----
+
+
+def mark_conversation_read(conversation: Conversation, *, agent: Agent) -> None:
+    """The agent has seen the conversation as loaded: one upsert, no event (a private, frequent marker).
+    A stale `conversation` only leaves the marker lower, so a newer message never hides as read."""
+    ReadMarker.objects.bulk_create(
+        [
+            ReadMarker(
+                workspace_id=conversation.workspace_id,
+                agent=agent,
+                conversation=conversation,
+                message_count=conversation.message_count,
+                read_at=timezone.now(),
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["agent", "conversation"],
+        update_fields=["message_count", "read_at"],
+    )
+
+
+# ---- replying on another channel ----
+
+
+@transaction.atomic
+def send_reply_on_inbox(
+    conversation: Conversation, *, inbox, text: str, actor: Actor, files: list[FileUpload] = ()
+) -> Message:
+    """Reply to the conversation's customer through `inbox` (another channel of the workspace): the reply
+    goes into the customer's active conversation on that inbox, or a new one (pending: we wait on them),
+    and a note on this conversation says where it went. The customer must have an identity of that
+    channel's kind, or (email) an email address, which then becomes their email identity."""
+    if inbox.pk == conversation.inbox_id:
+        return send_reply(conversation, text=text, actor=actor, files=files)
+    _check_body(text, list(files))
+    if inbox.workspace_id != conversation.workspace_id or not inbox.is_active:
+        raise SonnimError(ConversationError.NO_IDENTITY, _("This inbox cannot send replies."), status=400)
+    _ensure_identity(conversation.customer, inbox.kind, actor=actor, inbox_name=inbox.name)
+    target = _conversation_on_inbox(conversation, inbox, actor=actor)
+    message = send_reply(target, text=text, actor=actor, files=files)
+    add_note(
+        conversation,
+        text=_("Reply sent on %(inbox)s in conversation #%(id)s.") % {"inbox": inbox.name, "id": target.pk},
+        actor=actor,
+    )
+    return message
+
+
+def _ensure_identity(customer: Customer, kind: str, *, actor: Actor, inbox_name: str) -> None:
+    from sonnim.customers.models import Identity
+    from sonnim.customers.services import add_identity
+    from sonnim.inboxes.choices import ChannelKind
+
+    if Identity.objects.filter(workspace_id=customer.workspace_id, customer=customer, kind=kind).exists():
+        return
+    if kind == ChannelKind.EMAIL and customer.email_index:
+        if add_identity(customer, kind=kind, external_id=customer.email, actor=actor) is not None:
+            return
+    raise SonnimError(
+        ConversationError.NO_IDENTITY,
+        _("This customer cannot be reached on %(inbox)s.") % {"inbox": inbox_name},
+        status=400,
+    )
+
+
+def _conversation_on_inbox(conversation: Conversation, inbox, *, actor: Actor) -> Conversation:
+    from sonnim.inboxes.choices import CONTINUOUS_KINDS
+
+    from .choices import ACTIVE_STATUSES
+
+    # Lock the customer as the pipeline does: two replies at once must not open two conversations there.
+    Customer.objects.select_for_update().filter(pk=conversation.customer_id).first()
+    existing = (
+        Conversation.objects.for_workspace(conversation.workspace_id)
+        .filter(inbox=inbox, customer_id=conversation.customer_id, status__in=ACTIVE_STATUSES)
+        .order_by("-last_message_at", "-pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    # The pipeline's threading: chat-like channels continue the customer's running thread; email threads
+    # by the Message-ID of this reply, so the key only has to be unique.
+    thread_key = (
+        f"customer:{conversation.customer_id}"
+        if inbox.kind in CONTINUOUS_KINDS
+        else f"reply:{conversation.pk}:{int(now.timestamp() * 1000)}"
+    )
+    created = Conversation.objects.create(
+        workspace_id=conversation.workspace_id,
+        inbox=inbox,
+        customer_id=conversation.customer_id,
+        status=Status.PENDING,
+        priority=conversation.priority,
+        team_id=conversation.team_id,
+        assignee_id=_author_agent(actor),
+        subject=conversation.subject,
+        thread_key=thread_key,
+        last_message_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    events.conversation_created(created, actor=actor)
+    return created
+
+
+# ---- channel read receipts ----
+
+
+@transaction.atomic
+def mark_read_by_customer(workspace_id: int, *, message_ids: list[int]) -> int:
+    """A channel reported that the customer read these replies (the web chat widget): stamp
+    metadata["read_at"] once per reply and record message.read so the agent's timeline shows it."""
+    now = timezone.now().isoformat()
+    messages = (
+        Message.objects.filter(workspace_id=workspace_id, pk__in=message_ids, direction=Direction.OUT)
+        .select_related("conversation")
+        .select_for_update()
+        .order_by("pk")
+    )
+    count = 0
+    for message in messages:
+        if message.metadata.get("read_at"):
+            continue
+        message.metadata = {**message.metadata, "read_at": now}
+        message.save(update_fields=["metadata"])
+        events.message_event(
+            message, "message.read", actor=Actor(ActorKind.CUSTOMER, message.conversation.customer_id)
+        )
+        count += 1
+    return count

@@ -12,4 +12,6 @@ urlpatterns = [
     path("inbox/conversations/<int:conversation_id>/header", views.header_partial, name="inbox-header"),
     path("inbox/messages/<int:message_id>", views.message_partial, name="inbox-message"),
     path("inbox/customers/<int:customer_id>", views.customer_partial, name="inbox-customer"),
+    path("inbox/saved-views", views.save_view, name="inbox-save-view"),
+    path("inbox/saved-views/<int:view_id>/delete", views.delete_view, name="inbox-delete-view"),
 ]

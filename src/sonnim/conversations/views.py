@@ -1,17 +1,22 @@
 """Server-rendered pages of conversations: the three-pane inbox, its partials (what the JS swaps in
 place after an event), the search page, and attachment files behind signed links."""
 
-from django.core import signing
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from urllib.parse import urlencode
 
-from sonnim.core.errors import NotFound
+from django.core import signing
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from sonnim.core.actors import Actor
+from sonnim.core.choices import ADMIN_ROLES
+from sonnim.core.errors import NotFound, SonnimError
 from sonnim.core.models import Agent
 from sonnim.core.pages import agent_page, chrome_context
 from sonnim.core.selectors import last_seq
 from sonnim.customers.selectors import customer_360
 
-from . import selectors
+from . import selectors, services
 from .attachments import SIGNING_SALT
 from .choices import Priority, Status
 from .models import Attachment
@@ -42,7 +47,8 @@ def attachment_file(request: HttpRequest, token: str, filename: str) -> FileResp
 
 
 def view_filters(view: str, agent: Agent) -> tuple[str, ConversationFilters]:
-    """The left pane's views as list filters; an unknown view falls back to all open conversations."""
+    """The left pane's views as list filters; an unknown view falls back to all open conversations.
+    "saved:<id>" is a saved view the agent may see; "f:<query string>" a filter typed in the filter form."""
     if view == "mine":
         return view, ConversationFilters(status="open", assignee_id=agent.pk)
     if view == "unassigned":
@@ -55,25 +61,76 @@ def view_filters(view: str, agent: Agent) -> tuple[str, ConversationFilters]:
         return view, ConversationFilters(status="open", team_id=int(view[5:]))
     if view.startswith("tag:") and len(view) > 4:
         return view, ConversationFilters(status="open", tag=view[4:])
+    if view.startswith("saved:") and view[6:].isdigit():
+        try:
+            saved = selectors.get_saved_view(agent.workspace, agent.pk, int(view[6:]))
+        except NotFound:
+            return "open", ConversationFilters(status="open")
+        return view, selectors.filters_from_spec(saved.filters, agent.pk)
+    if view.startswith("f:"):
+        return view, selectors.filters_from_spec(filter_spec(view), agent.pk)
     return "open", ConversationFilters(status="open")
+
+
+def filter_spec(view: str) -> dict[str, str]:
+    """The filter form's fields from an "f:<query string>" view."""
+    query = QueryDict(view[2:])
+    return {key: query[key] for key in selectors.FILTER_KEYS if query.get(key)}
+
+
+def filter_view(params) -> str:
+    """The filter form's submitted fields as a view key (what every list URL carries)."""
+    return "f:" + urlencode(
+        {key: params[key] for key in selectors.FILTER_KEYS if params.get(key, "").strip()}
+    )
 
 
 def nav_context(agent: Agent, view: str) -> dict:
     counts = selectors.view_counts(agent.workspace, agent.pk)
+    saved = selectors.visible_saved_views(agent.workspace, agent.pk)
+    saved_counts = selectors.saved_view_counts(agent.workspace, agent.pk, saved)
+    is_admin = agent.role in ADMIN_ROLES
     return {
         "view": view,
         "counts": counts,
         "inbox_views": [(f"inbox:{inbox.pk}", inbox.name, n) for inbox, n in counts.inboxes],
         "tag_views": [(f"tag:{tag.name}", tag.name, n) for tag, n in counts.tags],
         "team_views": [(f"team:{team.pk}", team.name, n) for team, n in counts.teams],
+        "saved_views": [
+            (v, f"saved:{v.pk}", saved_counts[v.pk], v.owner_id == agent.pk or (v.is_shared and is_admin))
+            for v in saved
+        ],
     }
 
 
-def _conversation_context(agent: Agent, conversation_id: int) -> dict:
+def filter_form_context(agent: Agent, view: str, nav: dict) -> dict:
+    """The list's filter form: the current spec (a typed filter, or a saved view's) and its choices (the
+    saved views, teams and inboxes the left pane loaded already)."""
+    spec = filter_spec(view) if view.startswith("f:") else {}
+    spec = next((v.filters for v, key, *_rest in nav["saved_views"] if key == view), spec)
+    counts = nav["counts"]
+    return {
+        "spec": spec,
+        "is_filter": view.startswith("f:"),
+        "filter_agents": Agent.objects.for_workspace(agent.workspace)
+        .filter(is_active=True)
+        .only("pk", "display_name")
+        .order_by("display_name"),
+        "filter_teams": [team for team, _n in counts.teams],
+        "filter_inboxes": [inbox for inbox, _n in counts.inboxes],
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+    }
+
+
+def _conversation_context(agent: Agent, conversation_id: int, *, mark_read: bool = False) -> dict:
     try:
         conversation = selectors.get_conversation(agent.workspace, conversation_id)
     except NotFound as exc:
         raise Http404 from exc
+    if mark_read:  # the agent opens it: what it holds now is read
+        services.mark_conversation_read(conversation, agent=agent)
+        webchat_read(conversation)
     return {
         "conversation": conversation,
         "messages": selectors.conversation_messages(conversation, limit=100),
@@ -83,6 +140,7 @@ def _conversation_context(agent: Agent, conversation_id: int) -> dict:
         .order_by("display_name"),
         "statuses": Status.choices,
         "priorities": Priority.choices,
+        "reply_inboxes": selectors.reply_inboxes(conversation),
     }
 
 
@@ -99,21 +157,34 @@ def _int_param(request: HttpRequest, name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _list_page(agent: Agent, filters: ConversationFilters, *, cursor: str | None = None) -> selectors.Page:
+    page = selectors.list_conversations(agent.workspace, filters, cursor=cursor, limit=PAGE_SIZE)
+    selectors.mark_unread(agent.pk, page.items)
+    return page
+
+
 @agent_page
 def inbox(request: HttpRequest) -> HttpResponse:
     """The three panes, fully rendered on the first paint; the JS keeps them current from events."""
     agent = request.agent
-    view, filters = view_filters(request.GET.get("view", "open"), agent)
+    requested = request.GET.get("view", "open")
+    if requested == "filter":  # the filter form was submitted: its fields become the view key
+        return redirect(f"{request.path}?{urlencode({'view': filter_view(request.GET)})}")
+    view, filters = view_filters(requested, agent)
+    open_id = _int_param(request, "c")
+    conversation_context = _conversation_context(agent, open_id, mark_read=True) if open_id else {}
+    nav = nav_context(agent, view)
     context = {
         **chrome_context(request),
-        **nav_context(agent, view),
-        "page": selectors.list_conversations(agent.workspace, filters, limit=PAGE_SIZE),
+        **nav,
+        **filter_form_context(agent, view, nav),
+        "page": _list_page(agent, filters),
         "last_seq": last_seq(agent.workspace),
-        "open_id": None,
+        "open_id": open_id,
+        "saved_error": request.GET.get("saved_error", ""),
+        **conversation_context,
     }
-    open_id = _int_param(request, "c")
     if open_id is not None:
-        context.update(_conversation_context(agent, open_id), open_id=open_id)
         context.update(_customer_context(agent, context["conversation"].customer_id, current_id=open_id))
     return render(request, "conversations/pages/inbox.html", context)
 
@@ -130,9 +201,7 @@ def rows_partial(request: HttpRequest) -> HttpResponse:
     """The next page of the list (cursor pagination: never everything at once)."""
     agent = request.agent
     view, filters = view_filters(request.GET.get("view", "open"), agent)
-    page = selectors.list_conversations(
-        agent.workspace, filters, cursor=request.GET.get("cursor"), limit=PAGE_SIZE
-    )
+    page = _list_page(agent, filters, cursor=request.GET.get("cursor"))
     return render(request, "conversations/partials/rows.html", {"view": view, "page": page})
 
 
@@ -143,12 +212,13 @@ def row_partial(request: HttpRequest, conversation_id: int) -> HttpResponse:
     conversation = selectors.conversation_row(request.agent.workspace, filters, conversation_id)
     if conversation is None:
         return HttpResponse(status=204)
+    selectors.mark_unread(request.agent.pk, [conversation])
     return render(request, "conversations/partials/row.html", {"c": conversation, "view": view})
 
 
 @agent_page
 def conversation_partial(request: HttpRequest, conversation_id: int) -> HttpResponse:
-    context = _conversation_context(request.agent, conversation_id)
+    context = _conversation_context(request.agent, conversation_id, mark_read=True)
     return render(request, "conversations/partials/conversation.html", context)
 
 
@@ -164,13 +234,57 @@ def message_partial(request: HttpRequest, message_id: int) -> HttpResponse:
         message = selectors.get_message(request.agent.workspace, message_id)
     except NotFound as exc:
         raise Http404 from exc
+    if message.direction == "in":  # a customer message arrived while the agent had it open
+        webchat_read(message.conversation)
     return render(request, "conversations/partials/message.html", {"m": message})
+
+
+def webchat_read(conversation) -> None:
+    """A web chat visitor sees "read" once an agent has their message on screen (the widget's receipt)."""
+    if conversation.inbox.kind == "webchat":
+        from sonnim.webchat.services import mark_agent_read
+
+        mark_agent_read(conversation)
 
 
 @agent_page
 def customer_partial(request: HttpRequest, customer_id: int) -> HttpResponse:
     context = _customer_context(request.agent, customer_id, current_id=_int_param(request, "current"))
     return render(request, "conversations/partials/customer.html", context)
+
+
+@require_POST
+@agent_page
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Save the typed filter ("f:..." view) under a name, private or shared; then show it."""
+    agent = request.agent
+    view = request.POST.get("view", "")
+    spec = filter_spec(view) if view.startswith("f:") else {}
+    try:
+        saved = services.create_saved_view(
+            agent,
+            name=request.POST.get("name", ""),
+            filters=spec,
+            is_shared=request.POST.get("is_shared") == "on",
+            actor=Actor.agent(agent),
+        )
+    except SonnimError as exc:
+        return redirect(f"/?{urlencode({'view': view, 'saved_error': exc.code})}")
+    return redirect(f"/?{urlencode({'view': f'saved:{saved.pk}'})}")
+
+
+@require_POST
+@agent_page
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    agent = request.agent
+    try:
+        saved = selectors.get_saved_view(agent.workspace, agent.pk, view_id)
+        services.delete_saved_view(saved, agent=agent, actor=Actor.agent(agent))
+    except NotFound as exc:
+        raise Http404 from exc
+    except SonnimError:
+        return HttpResponse(status=403)
+    return redirect("/")
 
 
 @agent_page

@@ -1,5 +1,6 @@
 """What every server-rendered agent page does first: require a login and an agent of a workspace, speak
-the agent's language, show times in the workspace's zone, and (for settings) require an admin role."""
+the agent's language, show times in the workspace's zone, and (for settings) require an admin role, or a
+supervisor's for the pages that run the desk (hours, SLA, routing, rules, surveys)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -13,13 +14,14 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .auth import session_agent
-from .choices import ADMIN_ROLES
+from .choices import ADMIN_ROLES, SUPERVISOR_ROLES
 from .selectors import agents_of_user
 
 
 def activate_agent_locale(request: HttpRequest, agent) -> None:
-    """The language toggle (Django's set_language cookie) wins; otherwise the agent's profile language."""
-    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) or agent.language
+    """The agent's profile language (the toggle saves it there: core.views.set_language); the language
+    cookie only for a profile without one."""
+    language = agent.language or request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
     if language not in dict(settings.LANGUAGES):
         language = settings.LANGUAGE_CODE
     translation.activate(language)
@@ -27,7 +29,7 @@ def activate_agent_locale(request: HttpRequest, agent) -> None:
     timezone.activate(ZoneInfo(agent.workspace.time_zone))
 
 
-def agent_page(view: Callable | None = None, *, admin: bool = False) -> Callable:
+def agent_page(view: Callable | None = None, *, admin: bool = False, supervisor: bool = False) -> Callable:
     """Decorate a page view; the view gets `request.agent` (with workspace and user loaded)."""
 
     def decorate(func: Callable) -> Callable:
@@ -38,7 +40,9 @@ def agent_page(view: Callable | None = None, *, admin: bool = False) -> Callable
             if agent is None:
                 return render(request, "conversations/pages/no_workspace.html", status=403)
             activate_agent_locale(request, agent)
-            if admin and agent.role not in ADMIN_ROLES:
+            if (admin and agent.role not in ADMIN_ROLES) or (
+                supervisor and agent.role not in SUPERVISOR_ROLES
+            ):
                 return render(request, "core/pages/forbidden.html", {"agent": agent}, status=403)
             request.agent = agent
             return func(request, *args, **kwargs)
@@ -59,12 +63,14 @@ def js_strings() -> dict[str, str]:
         "saved": _("Saved"),
         "tag_prompt": _("Tag name"),
         "no_canned": _("No canned replies match."),
+        "call_ringing": _("Incoming call: customer #%(id)s"),
         "no_results": _("No results."),
         "merge_confirm": _("Merge customer #%(source)s into this customer?"),
         "merged": _("Customers merged."),
         "attached": _("%(count)s file(s) attached"),
         "reconnected": _("Back online: all missed updates applied."),
         "new_conversation": _("New conversation"),
+        "sent_elsewhere": _("Reply sent in conversation #%(id)s."),
     }
 
 
@@ -75,6 +81,7 @@ def chrome_context(request: HttpRequest, section: str = "inbox") -> dict:
         "agent": agent,
         "memberships": list(agents_of_user(request.user)),
         "is_admin": agent.role in ADMIN_ROLES,
+        "is_supervisor": agent.role in SUPERVISOR_ROLES,
         "section": section,
         "js_strings": js_strings(),
     }

@@ -101,3 +101,24 @@ def touch_token(token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+@transaction.atomic
+def set_agent_language(agent: Agent, *, language: str, actor: Actor) -> None:
+    """The person's UI language, on each of their memberships (a language is a person's, not a shop's).
+    One event per workspace whose agent changed."""
+    from django.conf import settings
+
+    if language not in dict(settings.LANGUAGES):
+        raise SonnimError(CoreError.INVALID_INPUT, _("Unknown language."), details={"language": language})
+    changed = list(
+        Agent.objects.filter(user_id=agent.user_id)
+        .exclude(language=language)
+        .values_list("pk", "workspace_id")
+    )
+    Agent.objects.filter(pk__in=[pk for pk, _ws in changed]).update(language=language)
+    for pk, workspace_id in changed:
+        record_event(
+            workspace_id, "agent.language_changed", actor=actor, data={"agent_id": pk, "language": language}
+        )
+    agent.language = language

@@ -9,8 +9,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/<int:workspace_id>/", views.switch_workspace, name="switch-workspace"),
     path("healthz", views.healthz, name="healthz"),
+    path("account/language", views.set_language, name="agent-language"),
     path("settings/", RedirectView.as_view(pattern_name="settings-inboxes"), name="settings"),
-    path("settings/inboxes", views.settings_inboxes, name="settings-inboxes"),
+    # settings/inboxes: inboxes/urls.py
     path("settings/agents", views.settings_agents, name="settings-agents"),
     path("settings/teams", views.settings_teams, name="settings-teams"),
 ]

@@ -1,23 +1,22 @@
-"""Core pages: the workspace switcher, health, and the admins' settings for inboxes, agents and teams."""
+"""Core pages: the workspace switcher, the language toggle, health, and the admins' settings for agents and
+teams (inboxes' settings live in inboxes/views.py)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-
-from sonnim.inboxes.choices import ChannelKind
-from sonnim.inboxes.selectors import inbound_url, inboxes_of
-from sonnim.inboxes.services import create_inbox
 
 from .auth import SESSION_WORKSPACE_KEY, AgentContext
 from .choices import Role
 from .errors import SonnimError
 from .models import Agent, Team
 from .pages import agent_page, chrome_context
-from .services import create_agent, create_team
+from .services import create_agent, create_team, set_agent_language
 
 
 @login_required
@@ -27,6 +26,30 @@ def switch_workspace(request: HttpRequest, workspace_id: int) -> HttpResponse:
     if Agent.objects.filter(user=request.user, workspace_id=workspace_id, is_active=True).exists():
         request.session[SESSION_WORKSPACE_KEY] = workspace_id
     return redirect("/")
+
+
+@require_POST
+@agent_page
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language toggle: saved on the agent's profile (every workspace of the person), so the next login
+    speaks it; the cookie keeps the login page in step."""
+    language = request.POST.get("language", "")
+    if language not in dict(settings.LANGUAGES):
+        return HttpResponse(status=400)
+    set_agent_language(request.agent, language=language, actor=_actor(request))
+    next_url = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = redirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+    )
+    return response
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -41,28 +64,6 @@ def _actor(request: HttpRequest):
 
 def _settings_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, template, {**chrome_context(request, "settings"), **context})
-
-
-class InboxForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    kind = forms.ChoiceField(choices=ChannelKind.choices, initial=ChannelKind.API)
-    webhook_url = forms.URLField(required=False, assume_scheme="https")
-
-
-@agent_page(admin=True)
-def settings_inboxes(request: HttpRequest) -> HttpResponse:
-    """Create inboxes; a new inbox's key is shown once, with the URL the shop posts to."""
-    workspace = request.agent.workspace
-    form = InboxForm(request.POST or None)
-    created = None
-    if request.method == "POST" and form.is_valid():
-        created = create_inbox(workspace, actor=_actor(request), **form.cleaned_data)
-        form = InboxForm()
-    inboxes = [(inbox, inbound_url(inbox)) for inbox in inboxes_of(workspace)]
-    context = {"form": form, "inboxes": inboxes, "created": created}
-    if created:
-        context["created_url"] = inbound_url(created.inbox)
-    return _settings_page(request, "core/pages/settings_inboxes.html", context)
 
 
 class AgentForm(forms.Form):

@@ -171,13 +171,13 @@ def test_list_runs_constant_queries(api, workspace, agent, inbound, django_asser
     client.get("/api/v1/me")  # the token's last_used_at is written once a minute: not in the count below
     for i in range(2):
         _decorate(client, inbound(f"n{i}", f"u{i}")["conversation_id"], agent, team)
-    with django_assert_num_queries(3):  # token, conversations with their joins, tags
+    with django_assert_num_queries(4):  # token, conversations with their joins, tags, caller's read markers
         assert len(client.get("/api/v1/conversations").json()["items"]) == 2
     for i in range(2, 20):
         _decorate(client, inbound(f"n{i}", f"u{i}")["conversation_id"], agent, team)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert len(client.get("/api/v1/conversations", limit=50).json()["items"]) == 20
-    with django_assert_num_queries(4):  # + the search query
+    with django_assert_num_queries(5):  # + the search query
         assert len(client.get("/api/v1/conversations", q="배송", limit=50).json()["items"]) == 20
 
 

@@ -23,11 +23,6 @@ from sonnim.testing.server import ServerProcess, subprocess_env
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync",
-]  # fmt: skip
 ARTIFACTS = Path(
     os.environ.get("SONNIM_TEST_ARTIFACTS", Path(__file__).resolve().parents[4] / "test-artifacts")
 )
@@ -49,23 +44,6 @@ class Server(ServerProcess):
 
     def _wait_ready(self, timeout: float = 120) -> None:
         super()._wait_ready(timeout)  # a busy CI machine can take more than the default 30 s to boot
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium fonts-nanum)")
-    os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls stay synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=10_000)  # generous for a loaded CI machine; the live-push check sets its own
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="session")
@@ -376,3 +354,164 @@ def test_korean_search_language_toggle_and_screens(chromium, server, shop):
     expect(page.locator("h1")).to_have_text("수신함")
     shot(page, "settings-inboxes-ko")
     page.context.close()
+
+
+def api_call(base_url: str, token: str, method: str, path: str, body: dict | None = None) -> dict | None:
+    """An agent's API call to the running server (the way another agent's browser or a script acts)."""
+    request = urllib.request.Request(
+        f"{base_url}{path}",
+        data=json.dumps(body or {}).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=90) as response:
+        raw = response.read()
+    return json.loads(raw) if raw else None
+
+
+def test_saved_filter_made_in_the_ui_shows_its_live_count(chromium, server, shop):
+    from playwright.sync_api import expect
+
+    from sonnim.conversations.models import SavedView
+    from sonnim.core.services import create_api_token
+
+    token = create_api_token(shop.other).key
+    first = post_inbound(server.url, shop, "f-1", "고은", "환불 언제 되나요?")
+    second = post_inbound(server.url, shop, "f-2", "나래", "배송 문의")
+    api_call(
+        server.url,
+        token,
+        "POST",
+        f"/api/v1/conversations/{first['conversation_id']}/priority",
+        {"priority": "urgent"},
+    )
+    page = log_in(chromium, server.url, "owner@sample.kr")
+    page.click("#list-filter summary")
+    page.select_option(".filter-form select[name=status]", "open")
+    page.select_option(".filter-form select[name=priority]", "urgent")
+    page.click("[data-apply-filter]")
+    page.wait_for_function("window.sonnim && window.sonnim.realtime.socket.readyState === 1")
+    expect(page.locator(".row")).to_have_count(1)
+    shot(page, "inbox-ko-filter-form")
+    page.fill("[data-save-view] input[name=name]", "급한 건")
+    page.check("[data-save-view] input[name=is_shared]")
+    page.click("[data-save-view] button[type=submit]")
+    page.wait_for_function("window.sonnim && window.sonnim.realtime.socket.readyState === 1")
+    saved = SavedView.objects.get()
+    assert (saved.name, saved.is_shared, saved.filters) == (
+        "급한 건",
+        True,
+        {"status": "open", "priority": "urgent"},
+    )
+    link = page.locator(f'[data-view-link="saved:{saved.pk}"]')
+    expect(link).to_have_attribute("aria-current", "page")
+    expect(page.locator(f'[data-count="saved:{saved.pk}"]')).to_have_text("1")
+    # another agent raises the second conversation's priority: the count and the list follow live
+    api_call(
+        server.url,
+        token,
+        "POST",
+        f"/api/v1/conversations/{second['conversation_id']}/priority",
+        {"priority": "urgent"},
+    )
+    expect(page.locator(f'[data-count="saved:{saved.pk}"]')).to_have_text("2")
+    expect(page.locator(f'.row[data-id="{second["conversation_id"]}"]')).to_be_visible()
+    shot(page, "inbox-ko-saved-filter")
+    # the other agent sees the shared view too, with its count
+    other = log_in(chromium, server.url, "second@sample.kr")
+    expect(other.locator(f'[data-count="saved:{saved.pk}"]')).to_have_text("2")
+    other.context.close()
+    page.click(f'[data-delete-view="{saved.pk}"]')
+    expect(page.locator(f'[data-view-link="saved:{saved.pk}"]')).to_have_count(0)
+    assert not SavedView.objects.exists()
+    page.context.close()
+
+
+def test_unread_is_bold_clears_on_open_and_returns_live(chromium, server, shop):
+    from playwright.sync_api import expect
+
+    first = post_inbound(server.url, shop, "u-1", "민호", "첫 문의")
+    post_inbound(server.url, shop, "u-2", "민호", "추가 문의")
+    second = post_inbound(server.url, shop, "u-3", "서연", "다른 문의")
+    page = log_in(chromium, server.url, "owner@sample.kr")
+    row1 = page.locator(f'.row[data-id="{first["conversation_id"]}"]')
+    row2 = page.locator(f'.row[data-id="{second["conversation_id"]}"]')
+    expect(row1).to_have_class(lambda_text("is-unread"))
+    expect(row1.locator(".unread-count")).to_have_attribute("data-unread", "2")
+    assert row1.locator(".customer").evaluate("e => getComputedStyle(e).fontWeight") == "800"  # bold
+    shot(page, "inbox-ko-unread")
+    row1.locator(".row-link").click()
+    expect(page.locator("#timeline .msg-in")).to_have_count(2)
+    expect(row1.locator(".unread-count")).to_have_count(0)
+    expect(row1).not_to_have_class(lambda_text("is-unread"))
+    # a message in the conversation being read stays read
+    post_inbound(server.url, shop, "u-4", "민호", "세 번째 문의")
+    expect(page.locator("#timeline .msg-in")).to_have_count(3)
+    page.wait_for_timeout(500)
+    expect(row1.locator(".unread-count")).to_have_count(0)
+    # move on; a new message in the first conversation makes it unread again, live
+    row2.locator(".row-link").click()
+    expect(row2.locator(".unread-count")).to_have_count(0)
+    post_inbound(server.url, shop, "u-5", "민호", "네 번째 문의")
+    expect(row1.locator(".unread-count")).to_have_attribute("data-unread", "1", timeout=3000)
+    expect(row1).to_have_class(lambda_text("is-unread"))
+    page.reload()  # and the server agrees
+    expect(page.locator(f'.row[data-id="{first["conversation_id"]}"] .unread-count')).to_have_text(
+        lambda_text("1")
+    )
+    expect(page.locator(f'.row[data-id="{second["conversation_id"]}"] .unread-count')).to_have_count(0)
+    page.context.close()
+
+
+def test_reply_on_another_channel_goes_out_through_that_inbox(chromium, fresh_server, shop):
+    from playwright.sync_api import expect
+
+    server = fresh_server
+    with RecordingServer(Behaviour(body={"id": "app-1"})) as app_hook:
+        app = create_inbox(
+            shop.workspace, kind="api", name="앱 알림", webhook_url=f"{app_hook.url}/app"
+        ).inbox
+        posted = post_inbound(server.url, shop, "x-1", "하늘", "앱으로 답 주세요")
+        page = log_in(chromium, server.url, "owner@sample.kr")
+        page.click(f'.row[data-id="{posted["conversation_id"]}"] .row-link')
+        expect(page.locator("#composer-inbox option")).to_have_count(2)
+        expect(page.locator(".customer-name")).to_contain_text("하늘")  # the composer is wired after this
+        page.select_option("#composer-inbox", str(app.pk))
+        page.fill("#composer-text", "앱 알림으로 안내드립니다.")
+        page.press("#composer-text", "Control+Enter")
+        # the page opens the customer's conversation on that inbox, where the reply is delivered
+        expect(page.locator(".conv")).not_to_have_attribute(
+            "data-conversation-id", str(posted["conversation_id"])
+        )
+        target = Conversation.objects.get(inbox=app)
+        expect(page.locator(".conv")).to_have_attribute("data-conversation-id", str(target.pk))
+        outbound = page.locator("#timeline .msg-out")
+        expect(outbound).to_contain_text("앱 알림으로 안내드립니다.")
+        expect(outbound.locator(".delivery")).to_contain_text("전송됨", timeout=30_000)
+        shot(page, "inbox-ko-reply-other-channel")
+        [request] = app_hook.requests
+        assert request.path == "/app" and request.json()["text"] == "앱 알림으로 안내드립니다."
+        assert request.json()["recipient"] == {"external_id": "하늘"}
+        note = Message.objects.get(conversation_id=posted["conversation_id"], direction="note")
+        assert f"#{target.pk}" in note.text
+        page.context.close()
+
+
+def test_language_toggle_persists_across_logout_and_login(chromium, server, shop):
+    from playwright.sync_api import expect
+
+    page = log_in(chromium, server.url, "owner@sample.kr")
+    expect(page.locator('[data-view-link="open"]')).to_contain_text("전체 진행 중")
+    page.click("[data-lang-toggle]")
+    expect(page.locator('[data-view-link="open"]')).to_contain_text("All open")
+    page.click("form[action='/logout/'] button")
+    page.wait_for_url(lambda_text("/"))
+    page.context.close()
+    shop.owner.refresh_from_db()
+    assert shop.owner.language == "en"
+    again = log_in(chromium, server.url, "owner@sample.kr")  # a new browser: no cookie, the profile decides
+    expect(again.locator("html")).to_have_attribute("lang", "en")
+    expect(again.locator('[data-view-link="open"]')).to_contain_text("All open")
+    again.click("[data-lang-toggle]")
+    expect(again.locator('[data-view-link="open"]')).to_contain_text("전체 진행 중")
+    again.context.close()

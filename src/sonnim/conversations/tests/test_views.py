@@ -8,7 +8,7 @@ from sonnim.conversations.models import Conversation, Message
 from sonnim.conversations.services import add_note, assign_conversation, record_delivery, send_reply
 from sonnim.core.actors import Actor
 from sonnim.core.choices import Role
-from sonnim.core.models import Agent
+from sonnim.core.models import Agent, Event
 from sonnim.core.services import create_agent
 from sonnim.inboxes.models import Inbox
 from sonnim.testing.fixtures import inbound_payload
@@ -64,11 +64,13 @@ def test_inbox_lists_open_conversations_newest_first_with_counts(agent, api_inbo
 def test_inbox_page_queries_do_not_grow_with_rows(agent, api_inbox, post_inbound, django_assert_num_queries):
     client = browser(agent)
     post_many(post_inbound, api_inbox, 2)
-    client.get("/")  # warm the session
-    with django_assert_num_queries(16):
+    client.get("/")  # warm the session and the left pane's counts (cached per event sequence number)
+    with django_assert_num_queries(15):
         assert len(row_ids(client.get("/").content.decode())) == 2
     post_many(post_inbound, api_inbox, 18, start=2)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(20):  # new events: the shared counts are counted again (5 queries)
+        assert len(row_ids(client.get("/").content.decode())) == 20
+    with django_assert_num_queries(15):
         assert len(row_ids(client.get("/").content.decode())) == 20
 
 
@@ -80,11 +82,13 @@ def test_open_conversation_queries_do_not_grow_with_messages(
     conversation = Conversation.objects.get()
     client.get("/")
     url = f"/?c={conversation.pk}"
-    with django_assert_num_queries(27):
+    client.get(url)
+    with django_assert_num_queries(29):
         client.get(url)
     for i in range(10):
         add_note(conversation, text=f"메모 {i}", actor=Actor.agent(agent))
-    with django_assert_num_queries(27):
+    client.get(url)
+    with django_assert_num_queries(29):
         assert client.get(url).content.decode().count('class="msg msg-note"') == 10
 
 
@@ -142,16 +146,32 @@ def test_search_page_highlights_korean_inside_longer_words(agent, api_inbox, pos
     assert "<mark>환불</mark>해주세요" in html
 
 
-def test_agent_language_english_and_toggle_cookie(agent, api_inbox, post_inbound):
+def test_agent_language_english_and_toggle_saves_the_profile(agent, api_inbox, post_inbound, other_workspace):
     post_many(post_inbound, api_inbox, 1)
-    agent.language = "en"
-    agent.save(update_fields=["language"])
+    elsewhere = create_agent(other_workspace, email=agent.user.username, role=Role.AGENT).agent
+    Agent.objects.filter(pk__in=[agent.pk, elsewhere.pk]).update(language="en")
+    agent.refresh_from_db()
     client = browser(agent)
     html = client.get("/").content.decode()
     assert '<html lang="en">' in html and "All open" in html and "just now" in html
-    client.post("/i18n/setlang/", {"language": "ko", "next": "/"})
+    response = client.post("/account/language", {"language": "ko", "next": "/?view=mine"})
+    assert (response.status_code, response["Location"]) == (302, "/?view=mine")
+    assert response.cookies["django_language"].value == "ko"  # the login page follows too
     html = client.get("/").content.decode()
     assert '<html lang="ko">' in html and "전체 진행 중" in html
+    # the person's language, in every workspace; a new session without the cookie speaks it
+    assert set(Agent.objects.filter(user=agent.user).values_list("language", flat=True)) == {"ko"}
+    changed = Event.objects.filter(type="agent.language_changed")
+    assert sorted(changed.values_list("workspace_id", flat=True)) == sorted(
+        [agent.workspace_id, other_workspace.pk]
+    )
+    fresh = browser(Agent.objects.get(pk=agent.pk))
+    fresh.cookies["django_language"] = "en"  # a stale cookie loses to the profile
+    assert '<html lang="ko">' in fresh.get("/").content.decode()
+    for bad in ("xx", ""):
+        assert client.post("/account/language", {"language": bad}).status_code == 400
+    response = client.post("/account/language", {"language": "en", "next": "https://evil.example/"})
+    assert response["Location"] == "/"
 
 
 def test_workspace_switcher(agent, other_workspace):

@@ -3,6 +3,7 @@
 import { api } from "./api.js";
 import { t } from "./i18n.js";
 import { toast } from "./inbox.js";
+import { attachSmsCounter } from "./sms.js";
 
 const draftKey = (id) => `sonnim:draft:${id}`;
 let canned = []; // filled by the first "/" (one request, however fast the agent types)
@@ -68,6 +69,7 @@ export class Composer {
       this.updateMenu();
     });
     this.text.addEventListener("keydown", (e) => this.keydown(e));
+    attachSmsCounter(this.form); // byte count and SMS/LMS when the reply goes out on an SMS inbox
     this.menu.addEventListener("mousedown", (e) => {
       const item = e.target.closest("[data-canned]");
       if (item) {
@@ -200,14 +202,23 @@ export class Composer {
     const attachments = await Promise.all([...this.files.files].map(readFile));
     if (!text && !attachments.length) return;
     const path = this.form.dataset.mode === "note" ? "notes" : "reply";
+    const body = { text, attachments };
+    // The channel the reply goes out on: another inbox puts it in the customer's conversation there.
+    const channel = this.form.querySelector("#composer-inbox");
+    if (path === "reply" && channel && channel.value !== channel.dataset.default) body.inbox_id = Number(channel.value);
     const button = this.form.querySelector("#composer-send");
     button.disabled = true;
     try {
-      const message = await api("POST", `/api/v1/conversations/${this.id}/${path}`, { text, attachments });
+      const message = await api("POST", `/api/v1/conversations/${this.id}/${path}`, body);
       this.text.value = "";
       this.files.value = "";
       this.showFiles();
       this.saveDraft();
+      if (message.conversation_id !== this.id) {
+        toast(t("sent_elsewhere", { id: message.conversation_id }));
+        await this.inbox.open(message.conversation_id);
+        return;
+      }
       await this.inbox.upsertMessage(message.id);
       this.inbox.scrollTimeline(true);
       this.inbox.scheduleRow(this.id);

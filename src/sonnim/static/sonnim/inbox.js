@@ -28,8 +28,13 @@ export class Inbox {
   // ---- events from the websocket (live or caught up) ----
   apply(event) {
     const cid = event.conversation_id;
+    if (event.type.startsWith("saved_view.")) this.scheduleNav();
+    if (event.type === "call.ringing") this.callRinging(event);
     if (cid) {
-      this.scheduleRow(cid);
+      // A customer message in the conversation the agent is reading is read: move the marker first, so
+      // the row never flashes as unread.
+      if (cid === this.openId && event.type === "message.received") this.guard(event, () => this.markRead(cid));
+      else this.scheduleRow(cid);
       this.scheduleNav();
       if (cid === this.openId) {
         if (event.data && event.data.message_id) this.guard(event, () => this.upsertMessage(event.data.message_id));
@@ -44,6 +49,19 @@ export class Inbox {
         this.guard(event, () => this.refreshCustomer());
       }
     }
+  }
+
+  // A phone call rings (inboxes/calls.py): pop the caller's conversation with their customer 360 beside
+  // it - for the agent the PBX routed the call to, or for everyone when it names no one. A ring caught up
+  // after a reconnect (older than a minute) pops nothing, and a reply being typed is never pushed away.
+  callRinging(event) {
+    const data = event.data || {};
+    const me = Number(this.main.dataset.agentId);
+    if (data.direction !== "inbound" || (data.agent_id && data.agent_id !== me)) return;
+    if (Date.now() - Date.parse(event.created_at) > 60000) return;
+    toast(t("call_ringing", { id: event.customer_id }));
+    const typing = document.querySelector("#composer textarea");
+    if (!typing || !typing.value.trim()) this.guard(event, () => this.open(event.conversation_id));
   }
 
   // An event is applied by fetching what it changed; if that fetch fails (the server went away right
@@ -114,6 +132,20 @@ export class Inbox {
     return [...this.list.querySelectorAll(".row[data-id]")];
   }
 
+  async markRead(id) {
+    await api("POST", `/api/v1/conversations/${id}/read`);
+    this.scheduleRow(id);
+  }
+
+  // The server marked it read when it rendered the conversation: clear the row at once.
+  clearUnread(id) {
+    const row = this.list.querySelector(`.row[data-id="${id}"]`);
+    if (!row) return;
+    row.classList.remove("is-unread");
+    const badge = row.querySelector(".unread-count");
+    if (badge) badge.remove();
+  }
+
   // ---- the open conversation ----
   async open(id, { push = true } = {}) {
     const markup = await html(`/inbox/conversations/${id}`);
@@ -122,6 +154,7 @@ export class Inbox {
     this.openId = id;
     this.main.dataset.openId = String(id);
     for (const row of this.rows()) row.classList.toggle("is-open", Number(row.dataset.id) === id);
+    this.clearUnread(id);
     this.select(id);
     if (push) history.pushState({}, "", `?view=${encodeURIComponent(this.view)}&c=${id}`);
     this.presence.view(id);
