@@ -10,6 +10,7 @@ that can render buttons (kakao, talktalk, webchat) read it there, sms and email 
 import logging
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -27,8 +28,7 @@ from sonnim.inboxes.adapters import adapter_for
 from sonnim.inboxes.adapters.base import bot_reply_from
 from sonnim.knowledge.links import article_url
 from sonnim.knowledge.models import Article
-from sonnim.knowledge.rendering import plain_excerpt
-from sonnim.knowledge.search import Hit, search_articles
+from sonnim.knowledge.search import Hit, article_excerpt, search_articles
 
 from . import llm
 from .orders import describe_order, find_claimed_order, latest_order, order_intent
@@ -44,6 +44,7 @@ KB_MIN_SCORE = (
 )
 QUICK_REPLY_KINDS = {"kakao", "talktalk", "webchat"}  # channels that render buttons
 URGENCY_PRIORITY = {"high": "high", "medium": "medium", "low": "low"}
+TURN_MEMORY = 10  # the bot's replies it reads back (its state, and what it tried, for the handoff note)
 
 REASON_LABELS = {
     "requested_human": "상담원 연결 요청",
@@ -125,7 +126,6 @@ def _texts(question: Question) -> dict:
 
 def kb_answer(workspace: Workspace, question: Question, hits: list[Hit]) -> BotAnswer:
     best = hits[0]
-    article = Article.objects.for_workspace(workspace).get(pk=best.article_id)
     url = article_url(workspace, best)
     sources = [{"id": best.external_id, "title": best.title, "url": url}]
     generated = None
@@ -133,7 +133,7 @@ def kb_answer(workspace: Workspace, question: Question, hits: list[Hit]) -> BotA
         articles = Article.objects.for_workspace(workspace).in_bulk([h.article_id for h in hits[:3]])
         grounding = [(a.display_title, a.body) for h in hits[:3] if (a := articles.get(h.article_id))]
         generated = llm.generate_answer(question.text, grounding)
-    body = generated or f"{article.display_title}\n{plain_excerpt(article.body)}"
+    body = generated or f"{best.title}\n{article_excerpt(workspace, best.article_id)}"
     texts = _texts(question)
     text = f"{body}\n\n{texts['more']}: {url}"
     quick = _quick(question, [texts["quick"][2]])
@@ -212,9 +212,34 @@ def decide(
 # -- the pipeline step -------------------------------------------------------------------------------------
 
 
-def human_holds(conversation: Conversation) -> bool:
+class RecentReplies:
+    """The conversation's last TURN_MEMORY replies (author kind, metadata, time), newest first: read once,
+    when first needed, for both human_holds and turn_state."""
+
+    def __init__(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self._rows: list[tuple[str, dict, datetime]] | None = None
+
+    @property
+    def rows(self) -> list[tuple[str, dict, datetime]]:
+        if self._rows is None:
+            self._rows = list(
+                Message.objects.filter(conversation=self.conversation, direction=Direction.OUT)
+                .order_by("-created_at", "-pk")
+                .values_list("author_kind", "metadata", "created_at")[:TURN_MEMORY]
+            )
+        return self._rows
+
+    @property
+    def complete(self) -> bool:
+        """All of the conversation's replies are in `rows`."""
+        return len(self.rows) < TURN_MEMORY
+
+
+def human_holds(conversation: Conversation, recent: RecentReplies | None = None) -> bool:
     """An assignee, an agent's reply, or the bot's own handoff since the conversation was last resolved or
-    reopened: a person is on it, so the bot stays silent."""
+    reopened: a person is on it, so the bot stays silent. `recent`: the bot's turn shares its read of the
+    last replies, which usually settles the agent-reply question without another query."""
     if conversation.assignee_id:
         return True
     events = (
@@ -231,26 +256,31 @@ def human_holds(conversation: Conversation) -> bool:
         if type_ == "conversation.reopened" or data.get("status") in (Status.RESOLVED, Status.CLOSED):
             since = created_at
             break
+    if recent is not None:
+        if any(kind == "agent" and (since is None or at > since) for kind, _metadata, at in recent.rows):
+            return True
+        if recent.complete:
+            return False
     replies = Message.objects.filter(conversation=conversation, direction=Direction.OUT, author_kind="agent")
     if since is not None:
         replies = replies.filter(created_at__gt=since)
     return replies.exists()
 
 
-def turn_state(conversation: Conversation) -> TurnState:
-    bot_messages = list(
-        Message.objects.filter(conversation=conversation, direction=Direction.OUT, author_kind="bot")
-        .order_by("-created_at", "-pk")
-        .values_list("metadata", flat=True)[:10]
-    )
-    last_out = (
-        Message.objects.filter(conversation=conversation, direction=Direction.OUT)
-        .order_by("-created_at", "-pk")
-        .values_list("author_kind", flat=True)
-        .first()
-    )
-    if not bot_messages or last_out != "bot":
+def turn_state(conversation: Conversation, recent: RecentReplies | None = None) -> TurnState:
+    """From the conversation's last replies: no query beyond `recent`'s, a second only when the last ten
+    replies mix the bot with someone else (the bot's ten latest are what it remembers)."""
+    rows = (recent or RecentReplies(conversation)).rows
+    if not rows or rows[0][0] != "bot":
         return TurnState()
+    if all(kind == "bot" for kind, _metadata, _at in rows):
+        bot_messages = [metadata for _kind, metadata, _at in rows]
+    else:
+        bot_messages = list(
+            Message.objects.filter(conversation=conversation, direction=Direction.OUT, author_kind="bot")
+            .order_by("-created_at", "-pk")
+            .values_list("metadata", flat=True)[:TURN_MEMORY]
+        )
     last = (bot_messages[0] or {}).get("bot", {})
     tried = tuple(
         m["bot"].get("summary", "") for m in reversed(bot_messages) if m and m.get("bot", {}).get("summary")
@@ -291,12 +321,15 @@ def take_turn(context: "StepContext") -> None:
         return
     if (message.metadata or {}).get("standby"):  # a human holds the thread on the platform
         return
-    if human_holds(conversation):
+    # A conversation this message just opened has no handoff, reply or bot state to read back yet.
+    fresh = context.is_new_conversation
+    recent = RecentReplies(conversation)
+    if conversation.assignee_id if fresh else human_holds(conversation, recent):
         return
     question = question_from_message(message, context.inbox.kind)
     settings = (context.inbox.settings or {}).get("bot", {})
     topics = tuple(str(t) for t in settings.get("sensitive_topics", []) if str(t).strip())
-    state = turn_state(conversation)
+    state = TurnState() if fresh else turn_state(conversation, recent)
     answer, owner = decide(
         context.inbox.workspace, question, customer=context.customer, state=state, sensitive_topics=topics
     )

@@ -1,9 +1,12 @@
 """Writes of the assist app: triage results onto messages and conversations, a workspace's retrained model."""
 
+import json
 import logging
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from sonnim.conversations.locks import lock_conversation
 from sonnim.conversations.models import Conversation, Message
@@ -16,6 +19,8 @@ logger = logging.getLogger("sonnim.assist")
 
 DEFAULT_CATEGORY_DATA = Path(__file__).parent / "data" / "category_train.jsonl"
 CORRECTION_WEIGHT = 3  # a shop's own corrections count more than the project's synthetic rows
+CORRECTION_EVENT = "conversation.category_changed"
+TRAINING_RECORD = "training.json"  # beside model.json: the last correction seq a retraining saw
 
 
 @transaction.atomic(savepoint=False)  # all or nothing with the caller's transaction: no savepoint needed
@@ -47,7 +52,7 @@ def corrected_examples(workspace: Workspace) -> list[Example]:
     labelled with the conversation's current category (the last correction wins)."""
     conversation_ids = set(
         Event.objects.for_workspace(workspace)
-        .filter(type="conversation.category_changed", actor_kind="agent")
+        .filter(type=CORRECTION_EVENT, actor_kind="agent")
         .values_list("conversation_id", flat=True)
     )
     conversations = Conversation.objects.for_workspace(workspace).filter(pk__in=conversation_ids)
@@ -64,17 +69,54 @@ def corrected_examples(workspace: Workspace) -> list[Example]:
     return [Example(text=first_texts[c], label=labels[c]) for c in sorted(first_texts)]
 
 
-def retrain_category_model(workspace: Workspace) -> dict:
+def last_correction_seq(workspace: Workspace) -> int:
+    """The event seq of the workspace's latest category correction by an agent (0: none). One query."""
+    return (
+        Event.objects.for_workspace(workspace)
+        .filter(type=CORRECTION_EVENT, actor_kind="agent")
+        .aggregate(last=Max("seq"))["last"]
+        or 0
+    )
+
+
+def training_record(workspace_id: int) -> dict:
+    """What the last retraining saw: {"last_correction_seq", "trained_at", "corrections"} ({} if never)."""
+    path = workspace_model_dir(workspace_id) / TRAINING_RECORD
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _write_training_record(workspace_id: int, *, seq: int, corrections: int) -> None:
+    out = workspace_model_dir(workspace_id)
+    out.mkdir(parents=True, exist_ok=True)
+    now = timezone.now().isoformat()
+    record = {"last_correction_seq": seq, "trained_at": now, "corrections": corrections}
+    tmp = out / f"{TRAINING_RECORD}.tmp"
+    tmp.write_text(json.dumps(record))
+    tmp.replace(out / TRAINING_RECORD)
+
+
+def retrain_category_model(workspace: Workspace, *, only_if_changed: bool = False) -> dict:
     """Train the workspace's category model from the shipped data plus its agents' corrections and store
-    it where triage looks first. With no corrections nothing is written."""
-    corrections = corrected_examples(workspace)
+    it where triage looks first. With no corrections nothing is written. `only_if_changed` (the periodic
+    task): skip, after one query, when no correction came since the last training (training.json in the
+    model directory keeps the last correction event's seq)."""
     out = workspace_model_dir(workspace.pk)
+    seq = last_correction_seq(workspace)  # read before the examples: a later correction retrains next time
+    if only_if_changed and seq <= training_record(workspace.pk).get("last_correction_seq", 0):
+        return {"workspace": workspace.slug, "corrections": None, "trained": False, "out": str(out)}
+    corrections = corrected_examples(workspace) if seq else []
     if not corrections:
+        if seq:  # corrections that label nothing (e.g. a category cleared): remember them, do not retry
+            _write_training_record(workspace.pk, seq=seq, corrections=0)
         return {"workspace": workspace.slug, "corrections": 0, "trained": False, "out": str(out)}
     examples = read_jsonl(DEFAULT_CATEGORY_DATA) + corrections * CORRECTION_WEIGHT
     model = train(examples, task="category")
     model.save(out)
     forget_cached(out)
+    _write_training_record(workspace.pk, seq=seq, corrections=len(corrections))
     logger.info("retrained category model workspace=%s corrections=%s", workspace.pk, len(corrections))
     return {
         "workspace": workspace.slug,

@@ -1,5 +1,6 @@
 """Background entry points of the assist app. `retrain_category_models` is the periodic retraining: the
-operator schedules it (cron: `sonnim assist retrain --workspace W`, or enqueue this task nightly)."""
+worker enqueues it every ASSIST_RETRAIN_SECONDS (daily by default; `sonnim assist retrain --workspace W`
+retrains one workspace by hand)."""
 
 import logging
 
@@ -14,11 +15,12 @@ logger = logging.getLogger("sonnim.assist")
 
 @task()
 def retrain_category_models() -> dict:
-    """Retrain every workspace that has agents' category corrections; the others keep the shipped model."""
+    """Retrain each workspace whose agents corrected a category since its last training; the others (one
+    query each) keep their model, and workspaces never corrected keep the shipped one. Idempotent."""
     trained = 0
     for workspace in Workspace.objects.order_by("pk").iterator():
         try:
-            trained += bool(retrain_category_model(workspace)["trained"])
+            trained += bool(retrain_category_model(workspace, only_if_changed=True)["trained"])
         except Exception:  # a task's edge: one workspace's failure must not stop the others
             logger.exception("retrain failed workspace=%s", workspace.pk)
     return {"trained": trained}

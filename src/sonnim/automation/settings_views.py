@@ -1,5 +1,5 @@
-"""The admins' settings pages for routing rules, automation rules and survey switches: list, create, edit,
-delete. Views parse, call one service, and show a refused change's message on the form."""
+"""The supervisors' (and admins') settings pages for routing rules, automation rules and survey switches:
+list, create, edit, delete. Views parse, call one service, and show a refused change's message on the form."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -43,7 +43,7 @@ def _get(model, request: HttpRequest, pk: int | None):
 # ---- routing rules --------------------------------------------------------------------------------------
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def routing_list(request: HttpRequest) -> HttpResponse:
     rules = (
         RoutingRule.objects.for_workspace(request.agent.workspace)
@@ -53,7 +53,7 @@ def routing_list(request: HttpRequest) -> HttpResponse:
     return _page(request, "automation/pages/routing_list.html", {"rules": rules})
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def routing_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     workspace = request.agent.workspace
     rule = _get(RoutingRule, request, rule_id)
@@ -77,7 +77,7 @@ def routing_edit(request: HttpRequest, rule_id: int | None = None) -> HttpRespon
 # ---- automation rules -----------------------------------------------------------------------------------
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def rules_list(request: HttpRequest) -> HttpResponse:
     workspace = request.agent.workspace
     rules = list(Rule.objects.for_workspace(workspace).order_by("event_type", "order", "pk"))
@@ -95,7 +95,7 @@ def _reference() -> dict:
     return {"condition_fields": sorted(FIELDS), "condition_ops": sorted(OPS), "action_reference": actions}
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     workspace = request.agent.workspace
     rule = _get(Rule, request, rule_id)
@@ -130,7 +130,7 @@ def _with_details(exc: SonnimError) -> str:
 # ---- surveys ----------------------------------------------------------------------------------------------
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def surveys(request: HttpRequest) -> HttpResponse:
     workspace = request.agent.workspace
     current = survey_switches(workspace.pk)

@@ -46,9 +46,11 @@ def migrate(args: argparse.Namespace) -> int:
 
 def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Event | None = None) -> None:
     """django-tasks-db's worker, plus a sweep every minute that re-enqueues stuck deliveries."""
+    from django.conf import settings
     from django.utils.crypto import get_random_string
     from django_tasks_db.management.commands.db_worker import Worker
 
+    from sonnim.assist.tasks import retrain_category_models
     from sonnim.automation.autoclose import auto_close_task
     from sonnim.automation.rules.tasks import process_rule_events_task
     from sonnim.automation.rules.timers import run_time_rules_task
@@ -79,7 +81,9 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
 
     def sla_sweeper() -> None:
         # every 30 s: SLA warnings/breaches, rules on events recorded outside the pipeline; hourly: auto-close
+        # every ASSIST_RETRAIN_SECONDS (and at start): category models of workspaces with new corrections
         turn = 0
+        retrain_turns = max(1, round(settings.ASSIST_RETRAIN_SECONDS / 30))
         while not (stop and stop.is_set()):
             try:
                 sweep_sla_task.enqueue()
@@ -88,6 +92,8 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
                     run_time_rules_task.enqueue()
                 if turn % 120 == 0:
                     auto_close_task.enqueue()
+                if turn % retrain_turns == 0:  # daily by default; cheap when nothing was corrected
+                    retrain_category_models.enqueue()
             except Exception:
                 logger.warning("could not enqueue the SLA / automation sweeps", exc_info=True)
             turn += 1
@@ -182,9 +188,17 @@ async def _serve_announced(server, url: str) -> None:
 
 
 def demo(args: argparse.Namespace) -> int:
+    import os
+
+    from django.conf import settings
+
     from sonnim.cli import emit
     from sonnim.demo.seed import seed_demo
 
+    settings.DEMO = True  # serves the sample shop page (/demo/shop/), which signs the seeded members
+    if "SONNIM_PUBLIC_URL" not in os.environ:  # links and the widget script point at this server
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host  # noqa: S104 - a bind-all
+        settings.PUBLIC_URL = f"http://{host}:{args.port}"
     migrate(argparse.Namespace(json=True))
     info = seed_demo()
     url = f"http://{args.host}:{args.port}/"

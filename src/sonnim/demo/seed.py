@@ -24,15 +24,32 @@ from sonnim.core.services import create_agent, create_api_token, create_team, cr
 from sonnim.customers.models import Customer
 from sonnim.customers.services import create_customer
 from sonnim.inboxes.models import Inbox
-from sonnim.inboxes.services import create_inbox
+from sonnim.inboxes.services import create_inbox, update_inbox
+from sonnim.webchat.services import ensure_widget
 
 from . import data
+from .bot import seed_bot
 from .story import Backdate, Cast, play_conversations
 
 SEED = 20260101
 CUSTOMERS = 62
 ORDERS = 230
 CONVERSATIONS = 330
+WEBCHAT_SETTINGS = {
+    "brand_color": "#0f766e",
+    "greeting": {
+        "ko": "손님상회입니다. 무엇을 도와드릴까요?",
+        "en": "Hi from Sonnim Store! How can we help?",
+    },
+    "prechat": [
+        {
+            "name": "topic",
+            "label": {"ko": "문의 유형", "en": "Topic"},
+            "options": ["배송", "교환/반품", "주문/결제", "기타"],
+        },
+        {"name": "order_number", "label": {"ko": "주문번호 (선택)", "en": "Order number (optional)"}},
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -101,6 +118,9 @@ def _seed(now: datetime) -> Workspace:
     inboxes = {
         kind: create_inbox(workspace, kind=kind, name=name).inbox for kind, name, _share in data.INBOXES
     }
+    # The sample shop page (/demo/shop/) embeds this inbox's chat widget.
+    inboxes["webchat"] = update_inbox(inboxes["webchat"], actor=SYSTEM, settings=WEBCHAT_SETTINGS)
+    ensure_widget(inboxes["webchat"])
     Workspace.objects.filter(pk=workspace.pk).update(created_at=opened_at)
     Agent.objects.filter(workspace=workspace).update(created_at=opened_at)
     Inbox.objects.filter(workspace=workspace).update(created_at=opened_at)
@@ -116,6 +136,7 @@ def _seed(now: datetime) -> Workspace:
         order_lines=lines,
     )
     play_conversations(cast, rng, backdate, now=now, count=CONVERSATIONS)
+    seed_bot(workspace, backdate, now=now)  # a bot-enabled chat answering from the sample help center
     return workspace
 
 

@@ -21,6 +21,7 @@ from sonnim.core.models import Workspace
 
 from .choices import ArticleStatus
 from .models import Article, KnowledgeVersion, Synonym
+from .rendering import plain_excerpt
 
 K1, B = 1.2, 0.75
 TITLE_WEIGHT = 2  # title morphemes count twice: a title says what the article answers
@@ -122,6 +123,7 @@ class KbIndex:
     def __init__(self, articles: list[IndexedArticle], synonyms: list[list[str]]) -> None:
         self.articles = articles
         self.groups = synonym_groups(synonyms)
+        self.excerpts: dict[int, str] = {}  # article id -> plain excerpt, filled as the bot answers
         self.is_internal = np.array([a.is_internal for a in articles], dtype=bool)
         self.languages = np.array([a.language for a in articles], dtype=object)
         self._build_bm25()
@@ -308,3 +310,16 @@ def search_articles(
     workspace: Workspace | int, query: str, *, top: int = 5, include_internal: bool = False
 ) -> list[Hit]:
     return index_for(workspace).search(query, top=top, include_internal=include_internal)
+
+
+def article_excerpt(workspace: Workspace | int, article_id: int) -> str:
+    """The article's plain-text excerpt for a chat answer. Kept on the workspace's current index, so an
+    article answering many questions is read and rendered once per KB version, not once per answer."""
+    workspace_id = getattr(workspace, "pk", workspace)
+    cached = _indexes.get(workspace_id)
+    excerpts = cached[1].excerpts if cached is not None else {}
+    excerpt = excerpts.get(article_id)
+    if excerpt is None:
+        body = Article.objects.for_workspace(workspace_id).values_list("body", flat=True).get(pk=article_id)
+        excerpt = excerpts[article_id] = plain_excerpt(body)
+    return excerpt

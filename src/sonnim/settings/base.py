@@ -16,6 +16,7 @@ SECRET_KEY = os.environ.get("SONNIM_SECRET_KEY", DEV_SECRET)
 ENCRYPTION_SECRET = os.environ.get("SONNIM_ENCRYPTION_SECRET", SECRET_KEY)
 USING_DEV_SECRET = SECRET_KEY == DEV_SECRET
 DEBUG = os.environ.get("SONNIM_DEBUG", "0") == "1"
+DEMO = os.environ.get("SONNIM_DEMO", "0") == "1"  # `sonnim demo` sets it: the sample shop page /demo/shop/
 ALLOWED_HOSTS = os.environ.get("SONNIM_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("SONNIM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 PUBLIC_URL = os.environ.get("SONNIM_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "sonnim.knowledge",
     "sonnim.sla",
     "sonnim.outreach",
+    "sonnim.webchat",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +157,8 @@ DELIVERY_MAX_ATTEMPTS = int(os.environ.get("SONNIM_DELIVERY_MAX_ATTEMPTS", "5"))
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("SONNIM_DELIVERY_BACKOFF_SECONDS", "5"))
 DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("SONNIM_DELIVERY_TIMEOUT_SECONDS", "10"))
 EMAIL_POLL_SECONDS = float(os.environ.get("SONNIM_EMAIL_POLL_SECONDS", "60"))  # the worker polls IMAP inboxes
+# the worker retrains category models from agents' corrections this often (only workspaces with new ones)
+ASSIST_RETRAIN_SECONDS = float(os.environ.get("SONNIM_ASSIST_RETRAIN_SECONDS", "86400"))
 ATTACHMENT_MAX_BYTES = int(os.environ.get("SONNIM_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 INBOUND_BATCH_MAX = 1000
 # Rule webhooks refuse loopback/private/link-local/metadata addresses (SSRF) unless this is "1".

@@ -1,5 +1,5 @@
-"""The admins' settings pages for business hours (with date overrides) and SLA policies: list, create, edit,
-delete. Views parse, call one service, and show a refused change's message on the form."""
+"""The supervisors' (and admins') settings pages for business hours (with date overrides) and SLA policies:
+list, create, edit, delete. Views parse, call one service, and show a refused change's message on the form."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +21,7 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
     return render(request, template, {**chrome_context(request, "settings"), **context}, status=status)
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def hours_list(request: HttpRequest) -> HttpResponse:
     calendars = selectors.list_calendars(request.agent.workspace)
     return _page(request, "sla/pages/hours_list.html", {"calendars": calendars})
@@ -36,7 +36,7 @@ def _calendar_or_404(request: HttpRequest, calendar_id: int | None) -> BusinessH
     return hours
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def hours_edit(request: HttpRequest, calendar_id: int | None = None) -> HttpResponse:
     hours = _calendar_or_404(request, calendar_id)
     actor = _actor(request)
@@ -118,13 +118,13 @@ def _hours_page(request, hours, form, *, override_form=None, error: str = "", st
     return _page(request, "sla/pages/hours_form.html", context, status=400 if error else status)
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def policies_list(request: HttpRequest) -> HttpResponse:
     policies = SlaPolicy.objects.for_workspace(request.agent.workspace).select_related("calendar", "team")
     return _page(request, "sla/pages/policies_list.html", {"policies": policies.order_by("order", "pk")})
 
 
-@agent_page(admin=True)
+@agent_page(supervisor=True)
 def policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpResponse:
     workspace = request.agent.workspace
     policy = None

@@ -15,8 +15,10 @@ from sonnim.conversations.models import Conversation, Message, SearchEntry
 from sonnim.core.models import Event
 from sonnim.customers.models import Customer
 from sonnim.demo import seed
+from sonnim.demo.bot import BOT_CHATS
 from sonnim.demo.seed import seed_demo
 from sonnim.inboxes.models import Inbox
+from sonnim.knowledge.models import Article
 from sonnim.testing.server import free_port
 
 
@@ -30,7 +32,7 @@ def test_demo_seed_is_complete_repeatable_and_its_login_works():
     info = seed_demo()
     counts = table_counts(info.workspace_id)
     assert counts["Customer"] >= 50
-    assert (counts["Order"], counts["Conversation"]) == (seed.ORDERS, seed.CONVERSATIONS)
+    assert (counts["Order"], counts["Conversation"]) == (seed.ORDERS, seed.CONVERSATIONS + len(BOT_CHATS))
     conversations = Conversation.objects.filter(workspace_id=info.workspace_id)
     kinds = set(conversations.values_list("inbox__kind", flat=True))
     assert kinds == {"api", "email", "kakao", "talktalk", "webchat", "sms", "board"}
@@ -55,6 +57,8 @@ def test_demo_seed_is_complete_repeatable_and_its_login_works():
         workspace_id=info.workspace_id, status="shipped", tracking_number=""
     ).exists()
 
+    assert_bot_inbox(info.workspace_id)
+
     assert seed_demo() == info  # the second run finds the shop and changes nothing
     assert table_counts(info.workspace_id) == counts
 
@@ -65,6 +69,25 @@ def test_demo_seed_is_complete_repeatable_and_its_login_works():
     response = Client().get("/api/v1/conversations", HTTP_AUTHORIZATION=f"Bearer {info.api_token}")
     assert response.status_code == 200
     assert len(response.json()["items"]) == 25
+
+
+def assert_bot_inbox(workspace_id: int) -> None:
+    """A bot-enabled chat inbox over the sample help center: one chat the bot answered from an article,
+    one it handed to a person with its summary note."""
+    assert Article.objects.filter(workspace_id=workspace_id, status="published").count() >= 20
+    bot_inbox = Inbox.objects.get(workspace_id=workspace_id, is_bot_enabled=True)
+    answered, handed = Conversation.objects.filter(inbox=bot_inbox).order_by("created_at")
+    reply = Message.objects.get(conversation=answered, direction="out")
+    assert (reply.author_kind, reply.metadata["bot"]["reason"], reply.delivery_status) == (
+        "bot",
+        "kb",
+        "sent",
+    )
+    assert reply.metadata["bot"]["sources"][0]["id"] == "ship-time"
+    assert not Event.objects.filter(conversation_id=answered.pk, type="bot.handed_off").exists()
+    assert Event.objects.filter(conversation_id=handed.pk, type="bot.handed_off").exists()
+    note = Message.objects.get(conversation=handed, direction="note")
+    assert note.text.startswith("[봇 인계]") and handed.priority in ("medium", "high", "urgent")
 
 
 def _read_until(proc: subprocess.Popen, pattern: str, lines: list[str], timeout: float) -> re.Match:

@@ -173,10 +173,15 @@ def test_policy_validation_messages(owner):
     assert not SlaPolicy.objects.exists()
 
 
-def test_pages_are_for_admins_of_this_workspace_only(agent, owner, other_workspace_agent):
-    admin = browser(owner)
-    admin.post("/settings/business-hours/new", {"name": "본사", "time_zone": "Asia/Seoul", **WEEK})
+def test_pages_are_for_supervisors_of_this_workspace_only(agent, supervisor, other_workspace_agent):
+    # The "done when": a supervisor configures hours and SLA; they see only those settings.
+    lead = browser(supervisor)
+    lead.post("/settings/business-hours/new", {"name": "본사", "time_zone": "Asia/Seoul", **WEEK})
     hours = BusinessHours.objects.get()
+    page = lead.get("/settings/sla").content.decode()
+    assert "/settings/routing" in page and "/settings/rules" in page
+    assert "/settings/agents" not in page and "/settings/inboxes" not in page
+    assert lead.get("/settings/agents").status_code == 403
     plain = browser(agent)
     assert plain.get("/settings/business-hours").status_code == 403
     assert plain.post(f"/settings/business-hours/{hours.pk}", {"delete": "1"}).status_code == 403
