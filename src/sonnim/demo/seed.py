@@ -29,6 +29,7 @@ from sonnim.webchat.services import ensure_widget
 
 from . import data
 from .bot import seed_bot
+from .channels import seed_channels
 from .story import Backdate, Cast, play_conversations
 
 SEED = 20260101
@@ -137,6 +138,7 @@ def _seed(now: datetime) -> Workspace:
     )
     play_conversations(cast, rng, backdate, now=now, count=CONVERSATIONS)
     seed_bot(workspace, backdate, now=now)  # a bot-enabled chat answering from the sample help center
+    seed_channels(workspace, customers, now=now)  # calls and Facebook/Instagram, through their webhooks
     return workspace
 
 

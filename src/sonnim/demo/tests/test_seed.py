@@ -16,6 +16,7 @@ from sonnim.core.models import Event
 from sonnim.customers.models import Customer
 from sonnim.demo import seed
 from sonnim.demo.bot import BOT_CHATS
+from sonnim.demo.data import ADMIN_EMAIL as ADMIN
 from sonnim.demo.seed import seed_demo
 from sonnim.inboxes.models import Inbox
 from sonnim.knowledge.models import Article
@@ -32,10 +33,15 @@ def test_demo_seed_is_complete_repeatable_and_its_login_works():
     info = seed_demo()
     counts = table_counts(info.workspace_id)
     assert counts["Customer"] >= 50
-    assert (counts["Order"], counts["Conversation"]) == (seed.ORDERS, seed.CONVERSATIONS + len(BOT_CHATS))
+    channel_chats = 4  # two calls, a Messenger question, a public comment (demo/channels.py)
+    assert (counts["Order"], counts["Conversation"]) == (
+        seed.ORDERS,
+        seed.CONVERSATIONS + len(BOT_CHATS) + channel_chats,
+    )
     conversations = Conversation.objects.filter(workspace_id=info.workspace_id)
     kinds = set(conversations.values_list("inbox__kind", flat=True))
-    assert kinds == {"api", "email", "kakao", "talktalk", "webchat", "sms", "board"}
+    assert kinds == {"api", "email", "kakao", "talktalk", "webchat", "sms", "board", "phone", "meta"}
+    assert_calls_and_social(info.workspace_id)
     assert {"open", "pending", "resolved", "closed"} <= set(conversations.values_list("status", flat=True))
     assert conversations.filter(language="en").exists() and conversations.filter(language="ko").exists()
     assert (
@@ -69,6 +75,25 @@ def test_demo_seed_is_complete_repeatable_and_its_login_works():
     response = Client().get("/api/v1/conversations", HTTP_AUTHORIZATION=f"Bearer {info.api_token}")
     assert response.status_code == 200
     assert len(response.json()["items"]) == 25
+
+
+def assert_calls_and_social(workspace_id: int) -> None:
+    """Calls land on the callers' existing profiles (by phone number, with their orders), the missed one as
+    a callback task under an SLA clock; Facebook's public comment is a conversation marked public."""
+    from sonnim.inboxes.models import CallLog
+
+    calls = {log.call_id: log for log in CallLog.objects.filter(workspace_id=workspace_id)}
+    assert set(calls) == {"demo-call-1", "demo-call-2"}
+    answered, missed = calls["demo-call-1"], calls["demo-call-2"]
+    for log in (answered, missed):
+        customer = Customer.objects.get(pk=log.customer_id)
+        assert customer.member_id and Order.objects.filter(customer=customer).exists()
+    assert (answered.outcome, answered.duration_seconds, answered.agent.user.email) == ("answered", 184, ADMIN)
+    callback = Conversation.objects.get(pk=missed.conversation_id)
+    assert (missed.outcome, callback.category, callback.status) == ("missed", "callback", "open")
+    meta = Conversation.objects.filter(workspace_id=workspace_id, inbox__kind="meta")
+    public = [m.metadata.get("meta", {}).get("public") for c in meta for m in c.messages.all()]
+    assert sorted(public, key=bool) == [None, True]
 
 
 def assert_bot_inbox(workspace_id: int) -> None:
