@@ -24,13 +24,7 @@ class ApiAdapter(ChannelAdapter):
     def verify(self, request: HttpRequest) -> None:
         if not self.config.require_signature:
             return
-        reason = signing.check(
-            self.config.signing_secret,
-            request.body,
-            request.headers.get(signing.SIGNATURE_HEADER, ""),
-            request.headers.get(signing.TIMESTAMP_HEADER, ""),
-        )
-        if reason:
+        if reason := signing.check_request(self.config.signing_secret, request):
             raise WebhookRejected("bad_signature", reason, status=401)
 
     def parse(self, request: HttpRequest) -> list[InboundMessage]:

@@ -79,13 +79,7 @@ class PhoneAdapter(ChannelAdapter):
             raise WebhookRejected(
                 "bad_signature", "This phone inbox has no signing secret: events are refused.", status=401
             )
-        reason = signing.check(
-            self.config.signing_secret,
-            request.body,
-            request.headers.get(signing.SIGNATURE_HEADER, ""),
-            request.headers.get(signing.TIMESTAMP_HEADER, ""),
-        )
-        if reason:
+        if reason := signing.check_request(self.config.signing_secret, request):
             raise WebhookRejected("bad_signature", reason, status=401)
 
     def parse(self, request: HttpRequest) -> list[InboundMessage]:

@@ -31,3 +31,13 @@ def check(
     if not hmac.compare_digest(expected, signature.strip()):
         return "signature does not match"
     return None
+
+
+def check_request(secret: str, request) -> str | None:
+    """check() on a Django request's body and headers."""
+    return check(
+        secret,
+        request.body,
+        request.headers.get(SIGNATURE_HEADER, ""),
+        request.headers.get(TIMESTAMP_HEADER, ""),
+    )
