@@ -47,6 +47,7 @@ def migrate(args: argparse.Namespace) -> int:
 def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Event | None = None) -> None:
     """django-tasks-db's worker, plus a sweep every minute that re-enqueues stuck deliveries."""
     from django.conf import settings
+    from django.db import connections
     from django.utils.crypto import get_random_string
     from django_tasks_db.management.commands.db_worker import Worker
 
@@ -99,12 +100,20 @@ def run_worker_loop(*, interval: float, batch: bool = False, stop: threading.Eve
             turn += 1
             time.sleep(30)
 
-    threading.Thread(target=sweeper, name="sonnim-sweeper", daemon=True).start()
-    threading.Thread(target=sla_sweeper, name="sonnim-sla-sweeper", daemon=True).start()
+    if settings.WORKER_SWEEPS:
+        threading.Thread(target=sweeper, name="sonnim-sweeper", daemon=True).start()
+        threading.Thread(target=sla_sweeper, name="sonnim-sla-sweeper", daemon=True).start()
     threading.Thread(target=email_poller, args=(stop,), name="sonnim-email-poller", daemon=True).start()
     if stop is not None:
         threading.Thread(target=lambda: (stop.wait(), setattr(worker, "running", False)), daemon=True).start()
-    worker.run()
+    while not (stop and stop.is_set()):
+        try:
+            worker.run()
+            return
+        except Exception:  # a dropped connection or a deadlock must not stop every later delivery
+            logger.exception("the task worker failed; restarting it in a second")
+            connections.close_all()  # a broken connection is opened afresh by the next query
+            time.sleep(1)
 
 
 def email_poller(stop: threading.Event | None) -> None:

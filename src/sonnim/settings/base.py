@@ -153,6 +153,9 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Outbound delivery: attempts and exponential backoff (seconds * 2**attempt).
+# The worker's periodic sweeps (stuck deliveries, SLA, rules, auto-close, retraining). Tests that run a
+# server beside their own database resets turn them off: "0".
+WORKER_SWEEPS = os.environ.get("SONNIM_WORKER_SWEEPS", "1") != "0"
 DELIVERY_MAX_ATTEMPTS = int(os.environ.get("SONNIM_DELIVERY_MAX_ATTEMPTS", "5"))
 DELIVERY_BACKOFF_SECONDS = float(os.environ.get("SONNIM_DELIVERY_BACKOFF_SECONDS", "5"))
 DELIVERY_TIMEOUT_SECONDS = float(os.environ.get("SONNIM_DELIVERY_TIMEOUT_SECONDS", "10"))

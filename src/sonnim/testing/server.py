@@ -4,6 +4,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -38,6 +39,8 @@ def subprocess_env(**extra: str) -> dict[str, str]:
         "SONNIM_REDIS_PREFIX": settings.REDIS_PREFIX,
         "SONNIM_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "PYTHONWARNINGS": "ignore",
+        # the tests flush tables between tests while this server runs: no periodic sweeps racing them
+        "SONNIM_WORKER_SWEEPS": "0",
     }
     env.update(extra)
     return env
@@ -50,18 +53,24 @@ class ServerProcess:
         args = [sys.executable, "-m", "sonnim.cli", "serve", "--port", str(self.port)]
         if with_worker:
             args.append("--with-worker")
-        self.proc = subprocess.Popen(
-            args, env=subprocess_env(**(env or {})), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
+        self._start(args, subprocess_env(**(env or {})))
         self._wait_ready()
+
+    def _start(self, args: list[str], env: dict[str, str]) -> None:
+        # Output goes to a file, never a pipe: nobody reads a pipe while a test runs, and once its buffer is
+        # full every thread of the server that logs (the delivery worker among them) blocks for good.
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def _wait_ready(self, timeout: float = 90) -> None:  # a safety valve: startup loads the Kiwi model
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"server exited: {self.proc.stdout.read().decode(errors='replace')[-2000:]}"
-                )
+                raise RuntimeError(f"server exited: {self.output()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310 - localhost
                     return
@@ -77,7 +86,7 @@ class ServerProcess:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
-        return self.proc.stdout.read().decode(errors="replace") if self.proc.stdout else ""
+        return self.output()
 
     def __enter__(self) -> "ServerProcess":
         return self

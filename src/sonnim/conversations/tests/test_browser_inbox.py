@@ -3,7 +3,6 @@
 
 import json
 import os
-import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -39,16 +38,16 @@ class Server(ServerProcess):
         self.port, self.url = port, f"http://127.0.0.1:{port}"
         args = [sys.executable, "-m", "sonnim.cli", "serve", "--port", str(port), "--with-worker"]
         env = subprocess_env(DJANGO_ALLOW_ASYNC_UNSAFE="")
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self._start(args, env)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 120) -> None:
         super()._wait_ready(timeout)  # a busy CI machine can take more than the default 30 s to boot
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def running_server(django_db_setup):
-    """One server for the session: its first Korean text loads the Kiwi model (seconds), once."""
+    """One server for this module (stopped with it, so it never races later tests' database resets)."""
     with Server() as running:
         yield running
 

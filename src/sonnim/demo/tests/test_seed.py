@@ -88,7 +88,11 @@ def assert_calls_and_social(workspace_id: int) -> None:
     for log in (answered, missed):
         customer = Customer.objects.get(pk=log.customer_id)
         assert customer.member_id and Order.objects.filter(customer=customer).exists()
-    assert (answered.outcome, answered.duration_seconds, answered.agent.user.email) == ("answered", 184, ADMIN)
+    assert (answered.outcome, answered.duration_seconds, answered.agent.user.email) == (
+        "answered",
+        184,
+        ADMIN,
+    )
     callback = Conversation.objects.get(pk=missed.conversation_id)
     assert (missed.outcome, callback.category, callback.status) == ("missed", "callback", "open")
     meta = Conversation.objects.filter(workspace_id=workspace_id, inbox__kind="meta")

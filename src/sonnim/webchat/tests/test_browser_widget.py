@@ -25,7 +25,7 @@ server = agent_ui.server
 log_in, set_password, PASSWORD = agent_ui.log_in, agent_ui.set_password, agent_ui.PASSWORD
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def running_server(django_db_setup):
     """The agent UI's server, told its own address (SONNIM_PUBLIC_URL): the widget script gives the browser
     Sonnim's configured address, never one taken from the request."""
