@@ -26,10 +26,13 @@ from ..surveys import send_survey_task
 pytestmark = pytest.mark.django_db
 
 
-def test_configured_in_the_ui_then_tickets_run_themselves(owner, agent, workspace, api_inbox, post_inbound):
-    type(owner).objects.filter(pk=owner.pk).update(language="en")
+def test_configured_in_the_ui_then_tickets_run_themselves(
+    supervisor, agent, workspace, api_inbox, post_inbound
+):
+    # The "done when": a supervisor (not an admin) configures it all in the settings pages.
+    type(supervisor).objects.filter(pk=supervisor.pk).update(language="en")
     admin = Client()
-    admin.force_login(owner.user)
+    admin.force_login(supervisor.user)
     admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     team = create_team(workspace, name="상담1팀", members=[agent])
     set_agent_status(agent, status="online", actor=Actor.agent(agent))
