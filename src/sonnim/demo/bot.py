@@ -16,6 +16,7 @@ from sonnim.inboxes.adapters.base import InboundMessage, SenderIdentity
 from sonnim.inboxes.models import Inbox
 from sonnim.inboxes.services import create_inbox, update_inbox
 from sonnim.knowledge.services import import_articles
+from sonnim.webchat.services import ensure_widget
 
 from .story import Backdate
 
@@ -38,11 +39,15 @@ BOT_CHATS = [
 ]
 
 
-def seed_bot(workspace: Workspace, backdate: Backdate, *, now: datetime) -> Inbox:
-    """Import the sample help center, create the bot-enabled inbox and play BOT_CHATS through it."""
+def seed_bot(
+    workspace: Workspace, backdate: Backdate, *, now: datetime, widget_settings: dict | None = None
+) -> Inbox:
+    """Import the sample help center, create the bot-enabled inbox (with the chat widget the sample shop page
+    embeds, drawn with `widget_settings`) and play BOT_CHATS through it."""
     import_articles(workspace, SAMPLE_KB.read_text(encoding="utf-8"), actor=SYSTEM)
     inbox = create_inbox(workspace, kind="webchat", name=BOT_INBOX_NAME).inbox
-    inbox = update_inbox(inbox, actor=SYSTEM, is_bot_enabled=True)
+    inbox = update_inbox(inbox, actor=SYSTEM, is_bot_enabled=True, settings=widget_settings or {})
+    ensure_widget(inbox)
     for n, chat in enumerate(BOT_CHATS):
         at = now - timedelta(minutes=chat.minutes_ago)
         received = receive_message(

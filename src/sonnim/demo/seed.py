@@ -119,7 +119,7 @@ def _seed(now: datetime) -> Workspace:
     inboxes = {
         kind: create_inbox(workspace, kind=kind, name=name).inbox for kind, name, _share in data.INBOXES
     }
-    # The sample shop page (/demo/shop/) embeds this inbox's chat widget.
+    # The main web chat's widget (the sample shop page /demo/shop/ embeds the bot inbox's, made in seed_bot).
     inboxes["webchat"] = update_inbox(inboxes["webchat"], actor=SYSTEM, settings=WEBCHAT_SETTINGS)
     ensure_widget(inboxes["webchat"])
     Workspace.objects.filter(pk=workspace.pk).update(created_at=opened_at)
@@ -137,7 +137,10 @@ def _seed(now: datetime) -> Workspace:
         order_lines=lines,
     )
     play_conversations(cast, rng, backdate, now=now, count=CONVERSATIONS)
-    seed_bot(workspace, backdate, now=now)  # a bot-enabled chat answering from the sample help center
+    # A bot-enabled chat answering from the sample help center; the sample shop page embeds its widget, with
+    # the main chat's look but no pre-chat form, so help-center suggestions and the bot come first.
+    bot_widget = {k: v for k, v in WEBCHAT_SETTINGS.items() if k != "prechat"}
+    seed_bot(workspace, backdate, now=now, widget_settings=bot_widget)
     seed_channels(workspace, customers, now=now)  # calls and Facebook/Instagram, through their webhooks
     return workspace
 

@@ -127,3 +127,26 @@ def post_inbound(client):
         )
 
     return post
+
+
+def clear_cache() -> None:
+    """Empty this test process's cache, and only it: cache.clear() on Redis would flush the whole shared
+    database, other xdist workers' counters and channel groups included."""
+    from django.conf import settings as django_settings
+    from django.core.cache import cache
+
+    if "Redis" not in django_settings.CACHES["default"]["BACKEND"]:
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{django_settings.REDIS_PREFIX}:[0-9]*:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache (rate-limit counters, send markers): with SQLite's reused ids
+    one test's keys would otherwise meet the next one's."""
+    clear_cache()
+    yield

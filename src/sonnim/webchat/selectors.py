@@ -10,6 +10,10 @@ from sonnim.core import crypto
 from sonnim.core.errors import NotFound
 from sonnim.customers.models import Customer, Identity
 from sonnim.inboxes.choices import ChannelKind
+from sonnim.knowledge.links import article_url
+from sonnim.knowledge.rendering import plain_excerpt
+from sonnim.knowledge.search import search_articles
+from sonnim.knowledge.selectors import public_articles
 from sonnim.sla.business_hours import Calendar, is_open_at, parse_intervals
 
 from . import settings as widget_settings
@@ -17,6 +21,9 @@ from .errors import WebchatError
 from .models import Stream, StreamItem, Visitor, Widget
 
 HISTORY_LIMIT = 100
+SUGGESTIONS = 3  # articles the widget shows above its input before the first message
+SUGGESTION_MIN_SCORE = 0.15  # the bot's KB_MIN_SCORE: below it a hit is a guess
+SUGGESTION_EXCERPT = 140
 
 
 def get_widget(public_key: str) -> Widget:
@@ -164,3 +171,30 @@ def public_config(widget: Widget) -> dict:
         "prechat": widget_settings.prechat_questions(s),
         "is_open": is_open(widget),
     }
+
+
+def suggested_articles(widget: Widget, query: str) -> list[dict]:
+    """Up to three published, public articles of the widget's workspace for what the visitor is typing (the
+    bot's search). An empty query gets the articles readers found most helpful (none before any vote)."""
+    workspace = widget.inbox.workspace
+    query = query.strip()[:200]
+    if query:
+        hits = search_articles(workspace, query, top=SUGGESTIONS)
+        ids = [h.article_id for h in hits if h.score >= SUGGESTION_MIN_SCORE]
+        found = public_articles(workspace).in_bulk(ids)  # drafts and internal articles never leave
+        articles = [found[i] for i in ids if i in found]
+    else:
+        articles = list(
+            public_articles(workspace)
+            .filter(helpful_count__gt=0)
+            .order_by("-helpful_count", "pk")[:SUGGESTIONS]
+        )
+    return [
+        {
+            "id": a.pk,
+            "title": a.display_title,
+            "url": article_url(workspace, a),
+            "excerpt": plain_excerpt(a.body, SUGGESTION_EXCERPT),
+        }
+        for a in articles
+    ]

@@ -21,23 +21,29 @@ from sonnim.conversations.choices import Direction
 from sonnim.conversations.models import Conversation, Message
 from sonnim.conversations.services import add_note
 from sonnim.core import crypto
-from sonnim.core.actors import SYSTEM
-from sonnim.core.errors import SonnimError
+from sonnim.core.actors import SYSTEM, Actor
+from sonnim.core.choices import ActorKind
+from sonnim.core.errors import NotFound, SonnimError
+from sonnim.core.models import Event
 from sonnim.customers.models import Customer, Identity
 from sonnim.inboxes.adapters.base import InboundAttachment, InboundMessage, OutboundMessage, SenderIdentity
 from sonnim.inboxes.adapters.webchat import check_length
 from sonnim.inboxes.choices import ChannelKind
 from sonnim.inboxes.models import Inbox
+from sonnim.knowledge.errors import KnowledgeError
+from sonnim.knowledge.selectors import public_articles
 
 from . import ratelimit, selectors
 from . import settings as widget_settings
 from .errors import WebchatError
+from .events import KB_DEFLECTED, record_kb_deflected
 from .models import Stream, StreamItem, Visitor, Widget
 from .realtime import push_item
 
 logger = logging.getLogger("sonnim.webchat")
 
 TYPING_PER_MINUTE = 30  # typing hints a visitor may send (HTTP or websocket)
+SUGGESTIONS_PER_MINUTE = 40  # article searches as a visitor types (debounced 300 ms by the widget)
 CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -431,3 +437,35 @@ def erase_visitor_data(customer: Customer) -> int:
         item.save(update_fields=["payload"])
         cleared += 1
     return cleared
+
+
+# ---- help-center deflection ----
+
+
+@transaction.atomic
+def record_deflection(widget: Widget, visitor: Visitor, *, article_id: int) -> bool:
+    """The visitor read a suggested article instead of starting a chat: one kb.deflected event per visitor
+    and article (False when it was already counted). The visitor's row lock makes the check and the write
+    one step, so two clicks at once count once."""
+    article = public_articles(widget.inbox.workspace).filter(pk=article_id).first()
+    if article is None:
+        raise NotFound(KnowledgeError.ARTICLE_NOT_FOUND, _("Article not found."))
+    Visitor.objects.select_for_update().filter(pk=visitor.pk).first()
+    counted = Event.objects.filter(
+        workspace_id=widget.workspace_id,
+        type=KB_DEFLECTED,
+        data__visitor_id=visitor.pk,
+        data__article_id=article.pk,
+    ).exists()
+    if counted:
+        return False
+    customer = selectors.customer_of(visitor)
+    record_kb_deflected(
+        widget.workspace_id,
+        actor=Actor.customer(customer) if customer else Actor(ActorKind.CUSTOMER),
+        article_id=article.pk,
+        inbox_id=widget.inbox_id,
+        visitor_id=visitor.pk,
+        customer_id=customer.pk if customer else None,
+    )
+    return True

@@ -10,5 +10,11 @@ urlpatterns = [
     path("widget/api/<str:widget_key>/read", views.read, name="webchat-read"),
     path("widget/api/<str:widget_key>/typing", views.typing, name="webchat-typing"),
     path("widget/api/<str:widget_key>/offline", views.offline, name="webchat-offline"),
+    path("widget/api/<str:widget_key>/articles", views.articles, name="webchat-articles"),
+    path(
+        "widget/api/<str:widget_key>/articles/<int:article_id>/deflected",
+        views.deflected,
+        name="webchat-deflected",
+    ),
     path("demo/shop/", views.demo_shop, name="webchat-demo-shop"),
 ]

@@ -8,6 +8,8 @@ and the demo's sample shop page.
     POST /widget/api/<widget key>/read                   {seq}: the visitor saw the stream up to seq
     POST /widget/api/<widget key>/typing                 the visitor is typing (agents see it)
     POST /widget/api/<widget key>/offline                {client_id, name, email, phone, reply_via, text}
+    GET  /widget/api/<widget key>/articles?q=...         up to 3 help-center articles before a first message
+    POST /widget/api/<widget key>/articles/<id>/deflected   the visitor read it instead (counted once)
 
 Every call but the first session carries the visitor token in the X-Sonnim-Visitor header."""
 
@@ -98,7 +100,7 @@ def widget_api(method: str):
     def decorate(view):
         @csrf_exempt
         @wraps(view)
-        def wrapper(request: HttpRequest, widget_key: str) -> HttpResponse:
+        def wrapper(request: HttpRequest, widget_key: str, **kwargs) -> HttpResponse:
             origin = request.headers.get("Origin")
             widget, refused = _gate(request, widget_key)
             if refused is not None:
@@ -108,7 +110,7 @@ def widget_api(method: str):
             if request.method != method:
                 return _with_cors(_error("method_not_allowed", "Method not allowed.", 405), origin)
             try:
-                response = view(request, widget)
+                response = view(request, widget, **kwargs)
             except SonnimError as exc:
                 response = _error(exc.code, exc.message, exc.status, exc.details)
             return _with_cors(response, origin)
@@ -301,6 +303,25 @@ def typing(request: HttpRequest, widget: Widget) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+# ---- help-center suggestions (deflection) ----
+
+
+@widget_api("GET")
+def articles(request: HttpRequest, widget: Widget) -> HttpResponse:
+    """Up to 3 public articles of the shop's help center for what the visitor types before a first message."""
+    visitor = _visitor(request, widget)
+    services.check_rate(f"articles:{visitor.pk}", limit=services.SUGGESTIONS_PER_MINUTE)
+    return JsonResponse({"articles": selectors.suggested_articles(widget, request.GET.get("q", ""))})
+
+
+@widget_api("POST")
+def deflected(request: HttpRequest, widget: Widget, article_id: int) -> HttpResponse:
+    """The visitor opened a suggested article instead of starting a chat: counted once per visitor."""
+    visitor = _visitor(request, widget)
+    counted = services.record_deflection(widget, visitor, article_id=article_id)
+    return JsonResponse({"counted": counted}, status=201 if counted else 200)
+
+
 # ---- long-poll ----
 
 
@@ -378,9 +399,9 @@ def demo_shop(request: HttpRequest) -> HttpResponse:
 
     if not demo_enabled():
         return HttpResponse("Not found.", status=404, content_type="text/plain")
-    inbox = (
+    inbox = (  # the bot-enabled chat (`sonnim demo` seeds one) answers delivery and return questions itself
         Inbox.objects.filter(workspace__slug=data.SHOP_SLUG, kind="webchat", is_active=True)
-        .order_by("pk")
+        .order_by("-is_bot_enabled", "pk")
         .first()
     )
     if inbox is None:

@@ -4,7 +4,6 @@ import gzip
 import time
 
 import pytest
-from django.core.cache import cache
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
@@ -14,6 +13,7 @@ from sonnim.conversations.services import send_reply
 from sonnim.core.actors import SYSTEM, Actor
 from sonnim.customers.models import Customer
 from sonnim.customers.services import create_customer
+from sonnim.testing.fixtures import clear_cache
 from sonnim.webchat import services
 from sonnim.webchat.models import StreamItem, Visitor
 
@@ -24,9 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def fresh_rate_limits():
-    cache.clear()
+    clear_cache()
     yield
-    cache.clear()
+    clear_cache()
 
 
 def work() -> None:

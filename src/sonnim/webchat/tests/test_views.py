@@ -53,3 +53,13 @@ def test_demo_shop_signs_only_the_seeded_members(client, demo_shop, member_id):
     assert page.status_code == 200
     assert "SonnimChat" not in page.content.decode()
     assert member_signature(demo_shop.signing_secret, member_id, "").encode() not in page.content
+
+
+def test_demo_shop_embeds_the_bot_enabled_chat(client, demo_shop):
+    from sonnim.demo.bot import BOT_INBOX_NAME
+    from sonnim.inboxes.services import update_inbox
+
+    bot = create_inbox(demo_shop.workspace, kind="webchat", name=BOT_INBOX_NAME).inbox
+    update_inbox(bot, actor=SYSTEM, is_bot_enabled=True)
+    page = client.get("/demo/shop/").content.decode()
+    assert f"/widget/{Widget.objects.get(inbox=bot).public_key}.js" in page

@@ -13,12 +13,12 @@
       failed: "전송 실패 · 다시 시도", typing: "상담원이 입력 중입니다…", start: "상담 시작", offlineTitle: "문의 남기기",
       name: "이름", email: "이메일", phone: "휴대폰 번호", via: "답변 받을 곳", viaEmail: "이메일", viaKakao: "카카오톡",
       message: "문의 내용", leave: "남기기", left: "접수되었습니다. 영업시간에 답변드릴게요.", file: "파일 첨부",
-      close: "닫기", open: "채팅 상담 열기", required: "필수 항목을 입력해 주세요." },
+      close: "닫기", open: "채팅 상담 열기", required: "필수 항목을 입력해 주세요.", help: "이 글이 도움이 될 수 있어요" },
     en: { title: "Chat with us", placeholder: "Type a message", send: "Send", read: "Read", sending: "Sending",
       failed: "Not sent · retry", typing: "An agent is typing…", start: "Start chat", offlineTitle: "Leave a message",
       name: "Name", email: "Email", phone: "Phone", via: "Answer me by", viaEmail: "Email", viaKakao: "KakaoTalk",
       message: "Message", leave: "Send", left: "Thanks! We'll answer during business hours.", file: "Attach a file",
-      close: "Close", open: "Open chat", required: "Please fill in the required fields." },
+      close: "Close", open: "Open chat", required: "Please fill in the required fields.", help: "These may help" },
   };
   var state = { token: null, config: null, items: {}, order: [], lastSeq: 0, agentRead: 0, readSent: 0,
     pending: {}, ws: null, wsOpened: false, wsFailures: 0, polling: false, open: false, unread: 0, lang: "ko",
@@ -70,7 +70,10 @@
     ".sw-compose{display:flex;gap:6px;padding:8px;border-top:1px solid #e5e7eb;align-items:flex-end}" +
     ".sw-compose textarea{resize:none;height:40px}.sw-btn{border:0;color:#fff;border-radius:8px;padding:9px 12px;cursor:pointer;white-space:nowrap}" +
     ".sw-attach{background:none;border:0;cursor:pointer;padding:6px;color:#555}.sw-note{font-size:13px;color:#333}" +
-    ".sw-error{color:#b91c1c;font-size:12px}.sw-retry{cursor:pointer;text-decoration:underline}";
+    ".sw-error{color:#b91c1c;font-size:12px}.sw-retry{cursor:pointer;text-decoration:underline}" +
+    ".sw-sugg{list-style:none;margin:0;padding:6px 10px;border-top:1px solid #e5e7eb;font-size:12px;color:#555}" +
+    ".sw-sugg a{display:block;padding:5px 0;color:#111;font-size:13px;font-weight:600;text-decoration:none}" +
+    ".sw-sugg small{display:block;font-weight:400;color:#666;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}";
   root.innerHTML = "<style>" + css + "</style>";
 
   function el(tag, cls, text) {
@@ -108,7 +111,9 @@
   var input = el("textarea", "sw-input");
   var sendBtn = el("button", "sw-btn sw-send");
   compose.append(attach, fileInput, input, sendBtn);
-  panel.append(head, list, typingBar, form, compose);
+  var sugg = el("ul", "sw-sugg"); // help-center articles while the first message is typed
+  sugg.hidden = true;
+  panel.append(head, list, typingBar, form, sugg, compose);
   root.append(bubble, panel);
 
   function t(k) { return (T[state.lang] || T.ko)[k]; }
@@ -204,13 +209,41 @@
     var text = input.value.trim();
     if (!text) return;
     input.value = "";
+    sugg.hidden = true;
     send(text, null, null);
   }
   sendBtn.onclick = submit;
   input.addEventListener("keydown", function (e) {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
   });
-  input.addEventListener("input", function () { typing(true); });
+  input.addEventListener("input", function () { typing(true); suggest(); });
+
+  // ---- help-center suggestions before the first message (an opened one counts as a deflection) ----
+  function suggest() {
+    clearTimeout(state.suggestTimer);
+    var q = input.value.trim();
+    if (state.order.length || q.length < 2) { sugg.hidden = true; return; }
+    state.suggestTimer = setTimeout(function () {
+      call("GET", "articles?q=" + encodeURIComponent(q)).then(function (res) {
+        if (input.value.trim() === q && !state.order.length) showArticles(res.articles || []);
+      }, function () {});
+    }, 300);
+  }
+  function showArticles(articles) {
+    sugg.textContent = "";
+    sugg.appendChild(el("li", null, t("help")));
+    articles.forEach(function (a) {
+      if (!/^https?:\/\//.test(a.url)) return;
+      var link = el("a", null, a.title);
+      link.href = a.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.appendChild(el("small", null, a.excerpt));
+      link.onclick = function () { call("POST", "articles/" + a.id + "/deflected", {}).catch(function () {}); };
+      sugg.appendChild(el("li")).appendChild(link);
+    });
+    sugg.hidden = sugg.childNodes.length < 2;
+  }
   attach.onclick = function () { fileInput.click(); };
   fileInput.onchange = function () {
     if (fileInput.files[0]) send(input.value.trim(), fileInput.files[0], null);
