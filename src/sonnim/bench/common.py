@@ -4,12 +4,9 @@ fast bulk inserts for untimed data generation, percentiles and peak memory."""
 import math
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -19,6 +16,7 @@ from django.conf import settings
 from django.db import connection, connections, models, transaction
 
 from sonnim.core.korean import search_tokens
+from sonnim.testing.server import ServerProcess, free_port
 
 
 @contextmanager
@@ -46,13 +44,7 @@ def bench_database() -> Iterator[str]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(ServerProcess):
     """`sonnim serve` in a subprocess on the bench database, with the operator's settings (not tests')."""
 
     def __init__(self, database_url: str) -> None:
@@ -61,45 +53,14 @@ class Server:
         env = {**os.environ, "DATABASE_URL": database_url, "PYTHONWARNINGS": "ignore"}
         env["DJANGO_SETTINGS_MODULE"] = "sonnim.settings.dev"
         env.setdefault("SONNIM_LOG_LEVEL", "WARNING")
-        self.log = tempfile.TemporaryFile()  # a pipe nobody reads would block a chatty server
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sonnim.cli", "serve", "--port", str(self.port)],
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait_ready()
+        self._start([sys.executable, "-m", "sonnim.cli", "serve", "--port", str(self.port)], env)
+        self._wait_ready(timeout=180)
 
     def log_tail(self, chars: int = 3000) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-chars:]
-
-    def _wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):  # noqa: S310 - localhost
-                    return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("server did not start in time")
+        return self.output()[-chars:]
 
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.proc.pid)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-
-    def __enter__(self) -> "Server":
-        return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.stop()
