@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sonnim.settings.dev")
 
-from django.core.asgi import get_asgi_application
+from sonnim.core.asgi import get_asgi_application  # Django's, with long-lived request threads
 
 django_asgi_app = get_asgi_application()
 

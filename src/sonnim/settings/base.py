@@ -53,7 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "sonnim.core.asgi.StaticFilesMiddleware",  # WhiteNoise, async-capable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +92,7 @@ def database_config(url: str | None) -> dict:
     max_age = int(os.environ.get("SONNIM_DB_CONN_MAX_AGE", "60"))
     config = dj_database_url.parse(url, conn_max_age=max_age, conn_health_checks=max_age > 0)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["ENGINE"] = "sonnim.core.sqlite"  # Django's, with an in-process queue for writers
         config["OPTIONS"] = {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
             "transaction_mode": "IMMEDIATE",

@@ -17,7 +17,7 @@ from .base import DATABASES, VAR_DIR  # noqa: E402
 
 # Test databases are named per run (pytest-django adds the xdist worker's suffix), so parallel runs on one
 # machine never share one. SQLite uses a file, not :memory:, so that subprocesses can open it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "sonnim.core.sqlite":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-sonnim-{_run}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_sonnim_{_run}"}
