@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = bench.add_parser("webhook", help="TalkTalk events or Kakao skill requests through the webhook")
     p.add_argument("--channel", choices=["talktalk", "kakao"], default="kakao")
     p.add_argument("--messages", type=int, default=1000)
+    p.add_argument(
+        "--no-bot", action="store_true", help="kakao: bot off, every request gets the acknowledgment"
+    )
     p.set_defaults(handler=run_bench, module="webhook")
 
     p = bench.add_parser("sla", help="one full SLA sweep over N conversations with clocks")
