@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from sonnim.conversations.locks import lock_conversation
 from sonnim.conversations.models import Conversation, Message
+from sonnim.core.bulk import update_rows
 from sonnim.core.models import Event, Workspace
 
 from .model import Example, forget_cached, read_jsonl, train
@@ -23,17 +24,15 @@ CORRECTION_EVENT = "conversation.category_changed"
 TRAINING_RECORD = "training.json"  # beside model.json: the last correction seq a retraining saw
 
 
-@transaction.atomic(savepoint=False)  # all or nothing with the caller's transaction: no savepoint needed
-def apply_triage(message: Message, triage: Triage, *, locked: bool = False) -> Message:
-    """Store the triage on the message and fold it into the conversation: the category is set once (an
-    agent's correction stays), urgency only rises, sentiment follows the latest message. No event: the
-    message.received event already announced the message, and agents read these fields with it.
-    `locked`: message.conversation is already the row read under its lock in this transaction (the
-    pipeline's), so it is not read again."""
+MESSAGE_TRIAGE_FIELDS = ["category", "urgency", "sentiment", "sentiment_score"]
+
+
+def fold_triage(message: Message, conversation: Conversation, triage: Triage) -> list[str]:
+    """Set the triage on the message and fold it into the conversation: the category is set once (an
+    agent's correction stays), urgency only rises, sentiment follows the latest message. Saves nothing;
+    returns the conversation's changed fields."""
     message.category, message.urgency = triage.category, triage.urgency
     message.sentiment, message.sentiment_score = triage.sentiment, triage.sentiment_score
-    message.save(update_fields=["category", "urgency", "sentiment", "sentiment_score"])
-    conversation = message.conversation if locked else lock_conversation(message.conversation)
     fields = []
     if not conversation.category:
         conversation.category, fields = triage.category, [*fields, "category"]
@@ -41,10 +40,39 @@ def apply_triage(message: Message, triage: Triage, *, locked: bool = False) -> M
         conversation.urgency, fields = triage.urgency, [*fields, "urgency"]
     if conversation.sentiment != triage.sentiment:
         conversation.sentiment, fields = triage.sentiment, [*fields, "sentiment"]
+    return fields
+
+
+@transaction.atomic(savepoint=False)  # all or nothing with the caller's transaction: no savepoint needed
+def apply_triage(message: Message, triage: Triage, *, locked: bool = False) -> Message:
+    """Store the triage on the message and its conversation (fold_triage). No event: the message.received
+    event already announced the message, and agents read these fields with it.
+    `locked`: message.conversation is already the row read under its lock in this transaction (the
+    pipeline's), so it is not read again."""
+    conversation = message.conversation if locked else lock_conversation(message.conversation)
+    fields = fold_triage(message, conversation, triage)
+    message.save(update_fields=MESSAGE_TRIAGE_FIELDS)
     if fields:
         conversation.save(update_fields=fields)
     message.conversation = conversation
     return message
+
+
+def apply_triages(triaged: list[tuple[Message, Triage]]) -> None:
+    """apply_triage() for many messages whose conversations the caller holds locked (the pipeline's batch),
+    in one UPDATE for the messages and one for the conversations. Messages of one conversation share its
+    object: the folds add up as they would one by one."""
+    if not triaged:
+        return
+    conversations: dict[int, Conversation] = {}
+    fields: set[str] = set()
+    for message, triage in triaged:
+        changed = fold_triage(message, message.conversation, triage)
+        if changed:
+            conversations[message.conversation.pk] = message.conversation
+            fields.update(changed)
+    update_rows([message for message, _ in triaged], MESSAGE_TRIAGE_FIELDS)
+    update_rows(list(conversations.values()), sorted(fields))
 
 
 def corrected_examples(workspace: Workspace) -> list[Example]:

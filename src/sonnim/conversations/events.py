@@ -1,7 +1,7 @@
 """One constructor per conversation event type."""
 
-from sonnim.core.actors import Actor
-from sonnim.core.events import record_event
+from sonnim.core.actors import SYSTEM, Actor
+from sonnim.core.events import PendingEvent, record_event, record_events
 
 from .models import Conversation, Message
 
@@ -27,15 +27,34 @@ def conversation_reopened(conversation: Conversation, *, actor: Actor, previous_
 
 def message_event(message: Message, type: str, *, actor: Actor, **extra) -> None:
     """message.received / message.queued / message.sent / message.delivered / message.failed / note.added"""
-    _record(
-        message.conversation,
-        type,
-        actor=actor,
-        message_id=message.pk,
-        direction=message.direction,
-        delivery_status=message.delivery_status,
-        **extra,
+    _record(message.conversation, type, actor=actor, **_message_data(message, extra))
+
+
+def messages_received(received: list[tuple[Message, Actor, dict]]) -> None:
+    """message.received of a batch (the pipeline's receive_many) in one write: (message, actor, extra)."""
+    record_events(
+        [
+            PendingEvent(
+                message.workspace_id,
+                "message.received",
+                conversation_id=message.conversation_id,
+                customer_id=message.conversation.customer_id,
+                data=_message_data(message, extra),
+                actor=actor,
+            )
+            for message, actor, extra in received
+        ],
+        actor=SYSTEM,
     )
+
+
+def _message_data(message: Message, extra: dict) -> dict:
+    return {
+        "message_id": message.pk,
+        "direction": message.direction,
+        "delivery_status": message.delivery_status,
+        **extra,
+    }
 
 
 def status_changed(conversation: Conversation, *, actor: Actor, previous: str) -> None:

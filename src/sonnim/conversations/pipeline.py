@@ -16,9 +16,11 @@ from sonnim.assist.steps import bot_turn, triage
 from sonnim.automation.routing import route
 from sonnim.automation.rules.engine import run_rules_step as run_rules
 from sonnim.core.actors import SYSTEM, Actor
+from sonnim.core.bulk import update_rows
+from sonnim.core.errors import SonnimError
 from sonnim.core.korean import detect_language
 from sonnim.customers.models import Customer
-from sonnim.customers.services import apply_channel_event, resolve_customer
+from sonnim.customers.services import apply_channel_event, resolve_customer, resolve_customers
 from sonnim.inboxes.adapters.base import BotReply, ChannelEvent, InboundMessage
 from sonnim.inboxes.adapters.email import read_reply_token, read_subject_tag
 from sonnim.inboxes.choices import CONTINUOUS_KINDS, ChannelKind
@@ -94,6 +96,93 @@ def receive_message(inbound: InboundMessage, *, inbox: Inbox | None = None) -> R
     return Received(message=message, duplicate=False, reply=context.reply)
 
 
+def receive_many(inbox: Inbox, inbounds: list[InboundMessage]) -> list[Received | SonnimError]:
+    """receive_message() for many messages of one inbox, in one transaction and in order (the batch API):
+    the same result for each, with the batch's lookups, inserts and events written together. A message
+    refused alone (a bad attachment) gets its error in its place, and the others are stored.
+    Messages that need more than the common path (attachments, email threading, bounces, echoes) go
+    through receive_message() one by one."""
+    results: list[Received | SonnimError | None] = [None] * len(inbounds)
+    common = [n for n, inbound in enumerate(inbounds) if _takes_common_path(inbox, inbound)]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():  # savepoint: a message stored meanwhile by another process
+                received = _receive_common(inbox, [inbounds[n] for n in common])
+            for n, result in zip(common, received, strict=True):
+                results[n] = result
+        except IntegrityError:  # ...undoes the batch's common part, and one by one finds its duplicate
+            logger.info("batch met a concurrent duplicate inbox=%s: one by one", inbox.pk)
+        for n, inbound in enumerate(inbounds):
+            if results[n] is None:
+                try:
+                    results[n] = receive_message(inbound, inbox=inbox)
+                except SonnimError as exc:
+                    results[n] = exc
+    return results
+
+
+def _takes_common_path(inbox: Inbox, inbound: InboundMessage) -> bool:
+    return (
+        inbox.pk == inbound.inbox_id
+        and inbox.kind != ChannelKind.EMAIL
+        and inbound.bounce is None
+        and not inbound.attachments
+        and not inbound.is_echo
+    )
+
+
+def _receive_common(inbox: Inbox, inbounds: list[InboundMessage]) -> list[Received]:
+    """receive_many's common part. Step for step what receive_message does, for the whole batch at a time:
+    duplicates -> customers -> conversations -> messages -> steps."""
+    stored = {
+        m.external_id: m
+        for m in Message.objects.filter(
+            inbox=inbox, external_id__in={i.external_id for i in inbounds}
+        ).select_related("conversation")
+    }
+    first_of: dict[str, int] = {}  # external id -> its first index in the batch
+    for n, inbound in enumerate(inbounds):
+        first_of.setdefault(inbound.external_id, n)
+    fresh = [  # indexes of the messages to store
+        n for n, i in enumerate(inbounds) if first_of[i.external_id] == n and i.external_id not in stored
+    ]
+    customers = resolve_customers(
+        inbox.workspace, kind=inbox.kind, senders=[inbounds[n].sender for n in fresh], actor=SYSTEM
+    )
+    threads = open_conversations(
+        inbox, [(customers[inbounds[n].sender.external_id], inbounds[n]) for n in fresh]
+    )
+    contexts: dict[int, StepContext] = {}
+    for n, (conversation, is_new) in zip(fresh, threads, strict=True):
+        message = new_message(conversation, inbounds[n])
+        contexts[n] = StepContext(inbox, conversation.customer, conversation, message, is_new)
+    Message.objects.bulk_create([context.message for context in contexts.values()])
+    indexed = []
+    for context in contexts.values():
+        indexed.append((context.message, context.conversation.message_count == 0))
+        _touch(context.conversation, context.message)
+    update_rows(list({c.conversation.pk: c.conversation for c in contexts.values()}.values()), TOUCHED_FIELDS)
+    search.index_messages(indexed)
+    events.messages_received(
+        [(c.message, Actor.customer(c.customer), _flags(inbounds[n])) for n, c in contexts.items()]
+    )
+    for step in STEPS:  # each step over the whole batch: its batch form when it has one
+        if many := getattr(step, "many", None):
+            many(list(contexts.values()))
+        else:
+            for context in contexts.values():
+                step(context)
+    results = []
+    for n, inbound in enumerate(inbounds):
+        if n in contexts:
+            results.append(Received(message=contexts[n].message, duplicate=False, reply=contexts[n].reply))
+        elif inbound.external_id in stored:
+            results.append(Received(message=stored[inbound.external_id], duplicate=True))
+        else:  # the same external id earlier in this batch
+            results.append(Received(message=contexts[first_of[inbound.external_id]].message, duplicate=True))
+    return results
+
+
 def receive_channel_event(event: ChannelEvent) -> None:
     """A channel's non-message event (chat opened, friend added, consent withdrawn) updates the sender's
     identity; nothing is shown in a conversation."""
@@ -140,6 +229,39 @@ def find_email_thread(inbox: Inbox, customer: Customer, inbound: InboundMessage)
                 return found
     tag = read_subject_tag(inbound.subject)
     return own.filter(pk=tag).select_for_update().first() if tag else None
+
+
+def open_conversations(
+    inbox: Inbox, arrivals: list[tuple[Customer, InboundMessage]]
+) -> list[tuple[Conversation, bool]]:
+    """find_or_open_conversation() for a batch, in order: the batch's threads looked up in one query; a
+    thread whose latest conversation is open takes it as it is, the others go through
+    find_or_open_conversation(). The messages of one thread share one Conversation object."""
+    keys = [(customer.pk, thread_key_for(inbox, customer, inbound)) for customer, inbound in arrivals]
+    if connection.features.has_select_for_update:  # the lock order: customers (in pk order), conversations
+        list(Customer.objects.select_for_update().filter(pk__in={k[0] for k in keys}).order_by("pk"))
+    latest: dict[tuple[int, str], Conversation] = {}
+    for conversation in (
+        Conversation.objects.for_workspace(inbox.workspace_id)
+        .filter(inbox=inbox, customer_id__in={k[0] for k in keys}, thread_key__in={k[1] for k in keys})
+        .order_by("-created_at", "-pk")
+        .select_for_update()
+    ):
+        latest.setdefault((conversation.customer_id, conversation.thread_key), conversation)
+    found: dict[tuple[int, str], Conversation] = {}
+    result = []
+    for key, (customer, inbound) in zip(keys, arrivals, strict=True):
+        if key in found:
+            result.append((found[key], False))
+            continue
+        conversation = latest.get(key)
+        if conversation is not None and conversation.status == Status.OPEN:
+            conversation.customer, is_new = customer, False
+        else:
+            conversation, is_new = find_or_open_conversation(inbox, customer, inbound)
+        found[key] = conversation
+        result.append((conversation, is_new))
+    return result
 
 
 def find_or_open_conversation(
@@ -194,7 +316,24 @@ def find_or_open_conversation(
 
 def store_inbound_message(conversation: Conversation, inbound: InboundMessage) -> Message:
     """Insert the message (a duplicate external id raises IntegrityError: receive_message() rolls back)."""
-    message = Message.objects.create(
+    message = new_message(conversation, inbound)
+    message.save(force_insert=True)
+    for a in inbound.attachments:
+        store_attachment(message, filename=a.filename, content_type=a.content_type, data=a.data)
+    touch_conversation(conversation, message)
+    search.index_message(message)
+    if inbound.is_echo:  # typed on the platform by the shop's side: already sent, never delivered again
+        events.message_event(message, "message.sent", actor=SYSTEM, echo=True)
+        return message
+    events.message_event(
+        message, "message.received", actor=Actor.customer(conversation.customer), **_flags(inbound)
+    )
+    return message
+
+
+def new_message(conversation: Conversation, inbound: InboundMessage) -> Message:
+    """The inbound message's row, not saved yet."""
+    return Message(
         workspace_id=conversation.workspace_id,
         conversation=conversation,
         inbox_id=inbound.inbox_id,
@@ -208,16 +347,10 @@ def store_inbound_message(conversation: Conversation, inbound: InboundMessage) -
         sent_at=inbound.sent_at,
         metadata=_metadata(inbound),
     )
-    for a in inbound.attachments:
-        store_attachment(message, filename=a.filename, content_type=a.content_type, data=a.data)
-    touch_conversation(conversation, message)
-    search.index_message(message)
-    if inbound.is_echo:  # typed on the platform by the shop's side: already sent, never delivered again
-        events.message_event(message, "message.sent", actor=SYSTEM, echo=True)
-        return message
-    flags = {"is_auto_reply": True} if inbound.is_auto_reply else {}  # rules and bots must not answer it
-    events.message_event(message, "message.received", actor=Actor.customer(conversation.customer), **flags)
-    return message
+
+
+def _flags(inbound: InboundMessage) -> dict:
+    return {"is_auto_reply": True} if inbound.is_auto_reply else {}  # rules and bots must not answer it
 
 
 def _origin(inbound: InboundMessage) -> dict:
@@ -253,8 +386,23 @@ def receive_bounce(inbox: Inbox, inbound: InboundMessage) -> Received:
     return Received(message=message, duplicate=False, is_bounce=True)
 
 
+TOUCHED_FIELDS = [
+    "last_message_at",
+    "last_message_preview",
+    "last_message_direction",
+    "message_count",
+    "updated_at",
+    "language",
+]
+
+
 def touch_conversation(conversation: Conversation, message: Message) -> None:
     """Denormalize the newest message onto the conversation (the inbox list reads only this row)."""
+    _touch(conversation, message)
+    conversation.save(update_fields=TOUCHED_FIELDS)
+
+
+def _touch(conversation: Conversation, message: Message) -> None:
     conversation.last_message_at = message.created_at
     conversation.last_message_preview = (message.text or "").replace("\n", " ")[:200]
     conversation.last_message_direction = message.direction
@@ -262,13 +410,3 @@ def touch_conversation(conversation: Conversation, message: Message) -> None:
     conversation.updated_at = message.created_at
     if not conversation.language and message.direction == "in":
         conversation.language = message.language
-    conversation.save(
-        update_fields=[
-            "last_message_at",
-            "last_message_preview",
-            "last_message_direction",
-            "message_count",
-            "updated_at",
-            "language",
-        ]
-    )

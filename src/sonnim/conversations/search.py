@@ -23,15 +23,16 @@ def workspace_token(workspace_id: int) -> str:
 
 def _store(workspace_id: int, text: str, **ids) -> None:
     tokens = search_tokens(text)
-    if not tokens:
-        return
-    entry = SearchEntry.objects.create(
-        workspace_id=workspace_id, tokens=" ".join([workspace_token(workspace_id), *tokens]), **ids
-    )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            sql = f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (%s, %s)"  # noqa: S608 - constant table
-            cursor.execute(sql, [entry.pk, entry.tokens])
+    if tokens:
+        _insert(
+            [
+                SearchEntry(
+                    workspace_id=workspace_id,
+                    tokens=" ".join([workspace_token(workspace_id), *tokens]),
+                    **ids,
+                )
+            ]
+        )
 
 
 def _delete(**filters) -> None:
@@ -47,21 +48,54 @@ def _delete(**filters) -> None:
 
 def index_message(message) -> None:
     """Index a message's text (and the conversation subject with its first message)."""
-    text = message.text
-    if message.conversation.message_count <= 1 and message.conversation.subject:
-        text = f"{message.conversation.subject}\n{text}"
-    _store(
-        message.workspace_id,
-        text,
-        conversation_id=message.conversation_id,
-        message_id=message.pk,
-        customer_id=message.conversation.customer_id,
-    )
+    index_messages([(message, message.conversation.message_count <= 1)])
+
+
+def index_messages(messages: list[tuple]) -> None:
+    """Index many messages in one insert per table: (message, is the conversation's first message)."""
+    entries = []
+    for message, first in messages:
+        text = message.text
+        if first and message.conversation.subject:
+            text = f"{message.conversation.subject}\n{text}"
+        tokens = search_tokens(text)
+        if tokens:
+            entries.append(
+                SearchEntry(
+                    workspace_id=message.workspace_id,
+                    tokens=" ".join([workspace_token(message.workspace_id), *tokens]),
+                    conversation_id=message.conversation_id,
+                    message_id=message.pk,
+                    customer_id=message.conversation.customer_id,
+                )
+            )
+    _insert(entries)
+
+
+def _insert(entries: list[SearchEntry]) -> None:
+    if not entries:
+        return
+    SearchEntry.objects.bulk_create(entries)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            sql = f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (%s, %s)"  # noqa: S608 - constant table
+            cursor.executemany(sql, [(entry.pk, entry.tokens) for entry in entries])
 
 
 def index_customer(customer) -> None:
     _delete(customer_id=customer.pk, message_id__isnull=True, conversation_id__isnull=True)
-    _store(customer.workspace_id, customer.display_name, customer_id=customer.pk)
+    index_new_customers([customer])
+
+
+def index_new_customers(customers: list) -> None:
+    """index_customer() for customers just created (they have no entry to replace), in one insert."""
+    entries = []
+    for customer in customers:
+        if tokens := search_tokens(customer.display_name):
+            workspace_id = customer.workspace_id
+            tokens = " ".join([workspace_token(workspace_id), *tokens])
+            entries.append(SearchEntry(workspace_id=workspace_id, tokens=tokens, customer_id=customer.pk))
+    _insert(entries)
 
 
 def reassign_customer(conversation_ids: list[int], customer_id: int) -> None:

@@ -66,6 +66,7 @@ class PendingEvent:
     conversation_id: int | None = None
     customer_id: int | None = None
     data: dict = field(default_factory=dict)
+    actor: Actor | None = None  # this event's own actor, else record_events' actor
 
 
 def record_events(pending: list[PendingEvent], *, actor: Actor) -> list[Event]:
@@ -83,8 +84,8 @@ def record_events(pending: list[PendingEvent], *, actor: Actor) -> list[Event]:
                 workspace_id=workspace_id,
                 seq=first + i,
                 type=item.type,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
+                actor_kind=(item.actor or actor).kind,
+                actor_id=(item.actor or actor).id,
                 conversation_id=item.conversation_id,
                 customer_id=item.customer_id,
                 data=item.data,

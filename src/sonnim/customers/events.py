@@ -1,11 +1,17 @@
 from sonnim.core.actors import Actor
-from sonnim.core.events import record_event
+from sonnim.core.events import PendingEvent, record_event, record_events
 
 from .models import Customer, CustomerMerge
 
 
 def customer_created(customer: Customer, *, actor: Actor) -> None:
     record_event(customer.workspace_id, "customer.created", actor=actor, customer_id=customer.pk)
+
+
+def customers_created(customers: list[Customer], *, actor: Actor) -> None:
+    record_events(
+        [PendingEvent(c.workspace_id, "customer.created", customer_id=c.pk) for c in customers], actor=actor
+    )
 
 
 def customer_updated(customer: Customer, *, actor: Actor, fields: list[str]) -> None:

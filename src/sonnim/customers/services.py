@@ -42,6 +42,40 @@ def resolve_customer(workspace: Workspace, *, kind: str, sender: SenderIdentity,
     return customer
 
 
+def resolve_customers(
+    workspace: Workspace, *, kind: str, senders: list[SenderIdentity], actor: Actor
+) -> dict[str, Customer]:
+    """resolve_customer() for many senders of one channel (sender external id -> customer): the known
+    identities in one query, the others one by one."""
+    wanted = {sender.external_id: sender for sender in senders}
+    known = (
+        Identity.objects.for_workspace(workspace)
+        .filter(kind=kind, external_id__in=list(wanted))
+        .select_related("customer")
+    )
+    found = {identity.external_id: _follow_merges(identity.customer) for identity in known}
+    for external_id, sender in wanted.items():  # contact data may join an existing profile: one by one
+        if external_id not in found and sender.is_verified and (sender.email or sender.phone):
+            found[external_id] = resolve_customer(workspace, kind=kind, sender=sender, actor=actor)
+    new = [sender for external_id, sender in wanted.items() if external_id not in found]
+    if new:
+        # A concurrent first message of one of these senders makes the identity insert fail: the caller
+        # (the pipeline's batch) rolls back to its savepoint and goes one by one.
+        customers = create_customers(workspace, senders=new, actor=actor)
+        Identity.objects.bulk_create(
+            Identity(
+                workspace=workspace,
+                customer=customer,
+                kind=kind,
+                external_id=sender.external_id,
+                display_name=sender.name[:200],
+            )
+            for sender, customer in zip(new, customers, strict=True)
+        )
+        found.update((sender.external_id, customer) for sender, customer in zip(new, customers, strict=True))
+    return found
+
+
 def _find_identity(workspace: Workspace, kind: str, external_id: str) -> Identity | None:
     return (
         Identity.objects.for_workspace(workspace)
@@ -84,7 +118,32 @@ def create_customer(
     member_id: str = "",
     actor: Actor,
 ) -> Customer:
-    customer = Customer.objects.create(
+    customer = _new_customer(workspace, name=name, email=email, phone=phone, member_id=member_id)
+    customer.save(force_insert=True)
+    events.customer_created(customer, actor=actor)
+    from sonnim.conversations import search  # the search index is conversations' room
+
+    search.index_customer(customer)
+    return customer
+
+
+def create_customers(workspace: Workspace, *, senders: list[SenderIdentity], actor: Actor) -> list[Customer]:
+    """create_customer() for many senders at once (the pipeline's batch), in one insert per table."""
+    customers = Customer.objects.bulk_create(
+        _new_customer(workspace, name=sender.name, email=sender.email, phone=sender.phone)
+        for sender in senders
+    )
+    events.customers_created(customers, actor=actor)
+    from sonnim.conversations import search
+
+    search.index_new_customers(customers)
+    return customers
+
+
+def _new_customer(
+    workspace: Workspace, *, name: str, email: str, phone: str, member_id: str = ""
+) -> Customer:
+    return Customer(
         workspace=workspace,
         display_name=name[:200],
         email=crypto.normalize_email(email) if email else "",
@@ -93,11 +152,6 @@ def create_customer(
         phone_index=crypto.phone_index(phone),
         member_id=member_id[:100],
     )
-    events.customer_created(customer, actor=actor)
-    from sonnim.conversations import search  # the search index is conversations' room
-
-    search.index_customer(customer)
-    return customer
 
 
 EDITABLE_FIELDS = ("display_name", "email", "phone", "address", "member_id", "tier", "tags", "notes")

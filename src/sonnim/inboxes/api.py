@@ -3,19 +3,19 @@
 import base64
 import binascii
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
-from sonnim.conversations.pipeline import Received, receive_message
+from sonnim.conversations.pipeline import Received, receive_many
+from sonnim.conversations.together import receive_together
 from sonnim.core.auth import agent_auth
 from sonnim.core.errors import SonnimError
 
 from .adapters.api import ApiAdapter
-from .adapters.base import InboundAttachment, WebhookRejected
+from .adapters.base import InboundAttachment, InboundMessage, WebhookRejected
 from .models import Inbox
 from .schemas import BatchIn, BatchItemOut, BatchOut, InboundIn, InboundOut, InboxOut
 from .selectors import inbound_url, inbox_config, inbox_for_key, inboxes_of
@@ -56,9 +56,13 @@ def _decode_attachments(item: InboundIn) -> list[InboundAttachment]:
     return out
 
 
+def _inbound(adapter: ApiAdapter, item: InboundIn) -> InboundMessage:
+    return adapter.message_from(item.model_dump(), attachments=_decode_attachments(item))
+
+
 def _receive(request: HttpRequest, adapter: ApiAdapter, item: InboundIn) -> Received:
-    inbound = adapter.message_from(item.model_dump(), attachments=_decode_attachments(item))
-    return receive_message(inbound, inbox=request.auth)  # the inbox its key authenticated
+    # the inbox its key authenticated; stored together with the messages arriving at the same moment
+    return receive_together(_inbound(adapter, item), inbox=request.auth)
 
 
 def _out(received: Received) -> InboundOut:
@@ -83,20 +87,31 @@ def post_batch(request: HttpRequest, inbox_id: int, payload: BatchIn):
     """Up to 1,000 messages in one call and one commit. Each gets its own result; a bad one does not stop
     the others (it is rolled back alone)."""
     adapter = _authorized_adapter(request, inbox_id)
-    results: list[BatchItemOut] = []
-    with transaction.atomic():
-        for index, item in enumerate(payload.messages):
-            try:  # receive_message() runs in its own savepoint: a bad item rolls back alone
-                out = _out(_receive(request, adapter, item))
-                results.append(BatchItemOut(index=index, **out.model_dump()))
-            except SonnimError as exc:
-                results.append(BatchItemOut(index=index, error={"code": exc.code, "message": exc.message}))
+    results: list[BatchItemOut | None] = [None] * len(payload.messages)
+    accepted: list[tuple[int, InboundMessage]] = []
+    for index, item in enumerate(payload.messages):
+        try:
+            accepted.append(
+                (index, adapter.message_from(item.model_dump(), attachments=_decode_attachments(item)))
+            )
+        except SonnimError as exc:
+            results[index] = _item_error(index, exc)
+    received = receive_many(request.auth, [inbound for _index, inbound in accepted])
+    for (index, _inbound_message), outcome in zip(accepted, received, strict=True):
+        if isinstance(outcome, SonnimError):
+            results[index] = _item_error(index, outcome)
+        else:
+            results[index] = BatchItemOut(index=index, **_out(outcome).model_dump())
     return BatchOut(
         created=sum(1 for r in results if r.duplicate is False),
         duplicates=sum(1 for r in results if r.duplicate),
         failed=sum(1 for r in results if r.error),
         results=results,
     )
+
+
+def _item_error(index: int, exc: SonnimError) -> BatchItemOut:
+    return BatchItemOut(index=index, error={"code": exc.code, "message": exc.message})
 
 
 agent_router = Router(tags=["inboxes"], auth=agent_auth)

@@ -48,6 +48,9 @@ class InboundMessage:
     thread_key: str = ""
     sent_at: datetime | None = None
     attachments: list[InboundAttachment] = field(default_factory=list)
+    # The adapter already sanitized `html` with an allowlist of its own (email keeps inline styles and cid:
+    # images): stored as it is. False: the pipeline cleans it with nh3's defaults.
+    is_html_sanitized: bool = False
     # Email: what the sender did not newly write (quoted history, signature), behind "show quoted text".
     quoted_text: str = ""
     # Email threading headers (Message-IDs without angle brackets).

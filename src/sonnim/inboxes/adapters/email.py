@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sonnim.core.errors import SonnimError
-from sonnim.inboxes.email import ParsedEmail, attachment_payloads, content_hash, parse_email
+from sonnim.inboxes.email import AttachmentPayload, ParsedEmail, content_hash, parse_email_and_payloads
 from sonnim.inboxes.email.autoreply import Bounce
 from sonnim.inboxes.errors import InboxError
 
@@ -164,13 +164,15 @@ def _sent_at(parsed: ParsedEmail) -> datetime | None:
         return None
 
 
-def _accepted_attachments(raw: bytes) -> tuple[list[InboundAttachment], list[str]]:
+def _accepted_attachments(
+    payloads: list[AttachmentPayload],
+) -> tuple[list[InboundAttachment], list[str]]:
     """The files the desk may store; refused ones (winmail.dat, executables, too large) are named in the
     text instead of failing the whole mail."""
     from sonnim.conversations.attachments import check_attachment  # a pure check over bytes
 
     accepted, refused = [], []
-    for index, payload in enumerate(attachment_payloads(raw), start=1):
+    for index, payload in enumerate(payloads, start=1):
         filename = payload.filename or f"attachment-{index}"
         try:
             content_type = check_attachment(filename, payload.content_type, payload.data)
@@ -207,7 +209,7 @@ class EmailAdapter(ChannelAdapter):
     def parse(self, request: HttpRequest) -> list[InboundMessage]:
         if len(request.body) > MAX_RAW_BYTES:
             raise WebhookRejected("email_too_large", "The mail is larger than 40 MB.", status=413)
-        if not request.body.strip():
+        if request.body.isspace() or not request.body:  # not .strip(): that copies up to 40 MB
             raise WebhookRejected("empty_email", "The body must be a raw RFC 822 message.")
         return [self.inbound_from_raw(request.body)]
 
@@ -225,7 +227,7 @@ class EmailAdapter(ChannelAdapter):
     def inbound_from_raw(self, raw: bytes) -> InboundMessage:
         """One raw mail (hook body or IMAP fetch) to an InboundMessage. Raises WebhookRejected only when the
         mail names no sender at all; everything else odd is recorded by the parser and stored."""
-        parsed = parse_email(raw)
+        parsed, payloads = parse_email_and_payloads(raw)
         sender = parsed.from_ or (parsed.reply_to[0] if parsed.reply_to else None)
         if sender is None or "@" not in sender.address:
             raise WebhookRejected("email_missing_sender", "The mail has no From address.")
@@ -236,15 +238,14 @@ class EmailAdapter(ChannelAdapter):
                 "own_message", "This is a reply Sonnim sent; it is not stored again.", status=200
             )
         address = sender.address.strip().lower()
-        # attachment_payloads parses the mail again: only when it has files
-        attachments, refused = _accepted_attachments(raw) if parsed.attachments else ([], [])
+        attachments, refused = _accepted_attachments(payloads)
         text, quoted = _bodies(parsed, refused)
         bounce = None
         if parsed.is_bounce and parsed.bounce is not None:
             bounce = BounceReport(parsed.bounce.original_message_id or "", bounce_reason(parsed.bounce))
         return InboundMessage(
             inbox_id=self.config.inbox_id,
-            external_id=(parsed.message_id or f"sha256:{content_hash(raw)}")[:255],
+            external_id=(parsed.message_id or f"sha256:{content_hash(raw, parsed=parsed)}")[:255],
             # Plain mail proves nothing about the From address: it finds the customer through an existing
             # email identity, but never joins a profile by contact data.
             sender=SenderIdentity(
@@ -252,6 +253,7 @@ class EmailAdapter(ChannelAdapter):
             ),
             text=text,
             html=parsed.html,
+            is_html_sanitized=True,  # by the parser, with the mail allowlist (styles, cid: images)
             subject=parsed.subject,
             sent_at=_sent_at(parsed),
             attachments=attachments,

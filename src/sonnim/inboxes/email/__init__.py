@@ -9,6 +9,7 @@ from .parser import (
     attachment_payloads,
     content_hash,
     parse_email,
+    parse_email_and_payloads,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "attachment_payloads",
     "content_hash",
     "parse_email",
+    "parse_email_and_payloads",
 ]

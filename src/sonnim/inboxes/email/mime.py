@@ -125,15 +125,15 @@ def _payload_bytes(part: Message, problems: list[str]) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
-def _decode_text_part(part: Message, data: bytes, problems: list[str]) -> str:
+def _decode_text_part(part: Message, content_type: str, data: bytes, problems: list[str]) -> str:
     declared = part.get_content_charset()
-    if declared is None and part.get_content_type() == "text/html":
+    if declared is None and content_type == "text/html":
         meta = _META_CHARSET.search(data[:4096])
         declared = meta.group(1).decode("ascii") if meta else None
     decoded = decode_bytes(data, declared)
     problems.extend(decoded.problems)
     text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
-    if part.get_content_type() == "text/plain" and (part.get_param("format") or "").lower() == "flowed":
+    if content_type == "text/plain" and (part.get_param("format") or "").lower() == "flowed":
         text = unflow(text, delsp=(part.get_param("delsp") or "").lower() == "yes")
     return text
 
@@ -200,6 +200,6 @@ def walk(part: Message, depth: int, out: Collected) -> None:
     if is_body and _filename(part, []) is None:
         data = _payload_bytes(part, out.problems)
         target = out.plain if content_type == "text/plain" else out.html
-        target.append(_decode_text_part(part, data, out.problems))
+        target.append(_decode_text_part(part, content_type, data, out.problems))
         return
     _attachment(part, out)

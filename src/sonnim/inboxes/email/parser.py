@@ -30,7 +30,7 @@ from .headers import (
     read_headers,
     split_head,
 )
-from .htmltext import MAX_NESTING, html_to_text, nesting_depth, sanitize_html
+from .htmltext import html_to_text, is_too_deep, sanitize_html
 from .mime import Attachment, AttachmentPayload, Collected, RawHeaderPolicy, walk
 from .quotes import split_reply
 
@@ -47,6 +47,7 @@ __all__ = [
     "attachment_payloads",
     "content_hash",
     "parse_email",
+    "parse_email_and_payloads",
 ]
 
 
@@ -99,10 +100,18 @@ class ParsedEmail:
 
 
 def parse_email(raw: bytes, *, max_body_chars: int = 200_000) -> ParsedEmail:
+    return parse_email_and_payloads(raw, max_body_chars=max_body_chars)[0]
+
+
+def parse_email_and_payloads(
+    raw: bytes, *, max_body_chars: int = 200_000
+) -> tuple[ParsedEmail, list[AttachmentPayload]]:
+    """parse_email() plus the decoded bytes of its attachments (in the order of `ParsedEmail.attachments`),
+    from one parse: the MIME walk decodes them anyway."""
     try:
         return _parse(bytes(raw), max_body_chars)
     except Exception:  # the contract is "never raise"; the raw mail is kept by the caller
-        return ParsedEmail(problems=["parse_error"])
+        return ParsedEmail(problems=["parse_error"]), []
 
 
 def attachment_payloads(raw: bytes) -> list[AttachmentPayload]:
@@ -113,10 +122,11 @@ def attachment_payloads(raw: bytes) -> list[AttachmentPayload]:
         return []
 
 
-def content_hash(raw: bytes) -> str:
+def content_hash(raw: bytes, *, parsed: ParsedEmail | None = None) -> str:
     """sha256 over the parsed essentials, stable across re-delivery (Received headers,
-    header order/folding, CRLF vs LF), for de-duplicating mail without a Message-ID."""
-    parsed = parse_email(raw)
+    header order/folding, CRLF vs LF), for de-duplicating mail without a Message-ID.
+    `parsed` is parse_email(raw) (default limits) when the caller has it already."""
+    parsed = parse_email(raw) if parsed is None else parsed
     if "parse_error" in parsed.problems:
         return hashlib.sha256(bytes(raw).replace(b"\r\n", b"\n")).hexdigest()
     essentials = [
@@ -177,7 +187,7 @@ def _read_body(collected: Collected, parsed: ParsedEmail, limit: int) -> None:
         text += TRUNCATION_NOTE.format(limit=limit)
     parsed.text = text
     html = _cap(html, limit, parsed)
-    if nesting_depth(html) > MAX_NESTING:
+    if is_too_deep(html):
         parsed.problems.append("html_too_deep")
     parsed.html = sanitize_html(html) if html else ""
     parsed.attachments = [
@@ -197,7 +207,7 @@ def _collect_or_fallback(raw: bytes, parsed: ParsedEmail) -> Collected:
         return Collected(plain=[decode_bytes(body, None).text.replace("\r\n", "\n")])
 
 
-def _parse(raw: bytes, max_body_chars: int) -> ParsedEmail:
+def _parse(raw: bytes, max_body_chars: int) -> tuple[ParsedEmail, list[AttachmentPayload]]:
     parsed = ParsedEmail()
     headers = read_headers(raw)
     _read_envelope(headers, parsed)
@@ -212,7 +222,7 @@ def _parse(raw: bytes, max_body_chars: int) -> ParsedEmail:
     )
     parsed.language = detect_language(parsed.reply_text or parsed.text or parsed.subject)
     parsed.problems = list(dict.fromkeys(parsed.problems))
-    return parsed
+    return parsed, collected.attachments
 
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
