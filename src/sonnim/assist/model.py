@@ -57,20 +57,25 @@ class TextModel:
         self.oos_threshold = oos_threshold
 
     # -- prediction ---------------------------------------------------------------------------------
-    def vector(self, feats: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        counts = Counter(self.index[f] for f in feats if f in self.index)
-        if not counts:
+    def vector(self, feats: list[str] | Counter) -> tuple[np.ndarray, np.ndarray]:
+        """The L2-normalized sublinear TF-IDF vector (indexes, values). `feats`: the feature strings, or
+        their counts (Counter(feats)), which one text's several models can share."""
+        counts = feats if isinstance(feats, Counter) else Counter(feats)
+        index = self.index
+        known = [(index[f], c) for f, c in counts.items() if f in index]
+        if not known:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter((1.0 + math.log(c) for c in counts.values()), dtype=np.float32, count=len(counts))
+        idx = np.fromiter((i for i, _ in known), dtype=np.int64, count=len(known))
+        tf = np.log(np.fromiter((c for _, c in known), dtype=np.float32, count=len(known))) + np.float32(1)
         values = tf * self.idf[idx]
         return idx, values / np.float32(np.linalg.norm(values) or 1.0)
 
     def predict(self, text: str) -> Prediction:
         return self.predict_features(features(text))
 
-    def predict_features(self, feats: list[str]) -> Prediction:
-        """For several models over one text: the Kiwi analysis, the costly part, runs once."""
+    def predict_features(self, feats: list[str] | Counter) -> Prediction:
+        """For several models over one text: the Kiwi analysis, the costly part, runs once (and pass the
+        features' Counter to count them once too)."""
         idx, values = self.vector(feats)
         logits = self.coef[:, idx] @ values + self.intercept
         if len(self.labels) == 2:  # scikit-learn keeps one row: the score of the second label
@@ -210,7 +215,7 @@ _cache_lock = threading.Lock()
 
 def load_cached(directory: Path) -> TextModel:
     """One load per process and directory (the shipped models and any workspace's retrained one)."""
-    key = str(directory.resolve())
+    key = str(directory)  # callers build it the same way each time; resolve() would cost a syscall per call
     model = _cache.get(key)
     if model is None:
         with _cache_lock:
@@ -220,4 +225,4 @@ def load_cached(directory: Path) -> TextModel:
 
 
 def forget_cached(directory: Path) -> None:
-    _cache.pop(str(directory.resolve()), None)
+    _cache.pop(str(directory), None)

@@ -5,6 +5,7 @@ retrain` gets its own category model from MEDIA_ROOT/assist/<workspace id>/categ
 model's answer raised by rules that must never be missed (legal threats, injuries, repeated contact)."""
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,7 @@ def raise_urgency(*levels: str) -> str:
 
 
 def triage_text(text: str, *, workspace_id: int | None = None, repeated_contacts: int = 0) -> Triage:
-    feats = features(text)  # the Kiwi analysis runs once for the three models
+    feats = Counter(features(text))  # the Kiwi analysis and the counting run once for the three models
     category = category_model(workspace_id).predict_features(feats)
     sentiment = default_model("sentiment").predict_features(feats)
     urgency = default_model("urgency").predict_features(feats).label
