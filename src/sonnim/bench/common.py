@@ -47,20 +47,36 @@ def bench_database() -> Iterator[str]:
 class Server(ServerProcess):
     """`sonnim serve` in a subprocess on the bench database, with the operator's settings (not tests')."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url, "PYTHONWARNINGS": "ignore"}
         env["DJANGO_SETTINGS_MODULE"] = "sonnim.settings.dev"
         env.setdefault("SONNIM_LOG_LEVEL", "WARNING")
-        self._start([sys.executable, "-m", "sonnim.cli", "serve", "--port", str(self.port)], env)
+        args = ["serve", "--port", str(self.port), "--workers", str(workers)]
+        self._start([sys.executable, "-m", "sonnim.cli", *args], env)
         self._wait_ready(timeout=180)
+
+    def pids(self) -> list[int]:
+        """The server process and its forked HTTP workers."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:  # field 4: ppid
+                    children.append(int(stat.parent.name))
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                pass
+        return [self.proc.pid, *children]
 
     def log_tail(self, chars: int = 3000) -> str:
         return self.output()[-chars:]
 
     def peak_rss_mb(self) -> float:
-        return peak_rss_mb(self.proc.pid)
+        """Of the largest process: forked workers share the models' pages with the first one."""
+        return max(peak_rss_mb(pid) for pid in self.pids())
+
+    def cpu_seconds(self) -> float:
+        return sum(process_cpu_seconds(pid) for pid in self.pids())
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.stop()

@@ -20,7 +20,6 @@ from .common import (
     korean_texts,
     latency_summary,
     machine_load,
-    process_cpu_seconds,
 )
 
 CONNECTIONS = 4  # more makes SQLite writers wait on each other longer, for no more throughput
@@ -28,26 +27,28 @@ BATCH_SIZE = 1000
 WARMUP = 50
 
 
-def run(*, mode: str = "http", messages: int = 2000, connections: int = CONNECTIONS, **_options) -> dict:
+def run(
+    *, mode: str = "http", messages: int = 2000, connections: int = CONNECTIONS, workers: int = 1, **_options
+) -> dict:
     with bench_database() as database_url:
         workspace = create_workspace(name="bench ingest")
         created = create_inbox(workspace, kind="api", name="bench")
         payloads = make_payloads(messages + WARMUP, seed=messages)
-        with Server(database_url) as server:
+        with Server(database_url, workers=workers) as server:
             client = InboundClient(server.port, created.inbox.pk, created.key)
             # The first message loads Kiwi inside its write transaction, which holds every other writer
             # back for as long: send it alone, then warm the connections up.
             asyncio.run(client.send_singles(payloads[:1], 1))
             asyncio.run(client.send_singles(payloads[1:WARMUP], connections))
             body = payloads[WARMUP:]
-            load, cpu = machine_load(), process_cpu_seconds(server.proc.pid)
+            load, cpu = machine_load(), server.cpu_seconds()
             started = time.perf_counter()
             if mode == "batch":
                 latencies = asyncio.run(client.send_batches(body, BATCH_SIZE))
             else:
                 latencies = asyncio.run(client.send_singles(body, connections))
             elapsed = time.perf_counter() - started
-            cpu = process_cpu_seconds(server.proc.pid) - cpu
+            cpu = server.cpu_seconds() - cpu
             rss = server.peak_rss_mb()
         stored = Message.objects.filter(workspace=workspace, direction="in").count()
     if stored != messages + WARMUP:
@@ -63,6 +64,7 @@ def run(*, mode: str = "http", messages: int = 2000, connections: int = CONNECTI
         "load_avg_1m": [load, machine_load()],
         "requests": len(latencies),
         "connections": connections if mode == "http" else 1,
+        "workers": workers,
         "database": database_url.split(":", 1)[0],
     }
 

@@ -12,6 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=["http", "batch"], default="http")
     p.add_argument("--messages", type=int, default=2000)
     p.add_argument("--connections", type=int, default=4, help="http mode: concurrent keep-alive connections")
+    p.add_argument("--workers", type=int, default=1, help="the server's HTTP processes (serve --workers)")
     p.set_defaults(handler=run_bench, module="ingest")
 
     p = bench.add_parser("inbox", help="first page of the open-conversations list")

@@ -19,6 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--with-worker", action="store_true", help="run the task worker in this process too")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="HTTP processes on the port, forked once the models are loaded (more than one needs REDIS_URL)",
+    )
     p.set_defaults(handler=serve)
 
     p = sub.add_parser("worker", help="run background tasks (delivery, sweeps)")
@@ -141,18 +147,23 @@ def worker(args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     import uvicorn
     from django.conf import settings
+    from django.db import connections
 
-    from sonnim.core import realtime
+    from sonnim.core.errors import SonnimError
     from sonnim.core.korean import kiwi
 
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        raise SonnimError("invalid_input", "--workers must be 1 or more.")
+    if workers > 1 and not settings.REDIS_URL:
+        # each process has its own in-memory channel layer: a websocket on one would miss the others' events
+        raise SonnimError(
+            "redis_required", "Several HTTP processes share realtime events through Redis: set REDIS_URL."
+        )
     # Load the Kiwi model before accepting requests: loaded lazily, the first message after a start paid
     # for it inside its transaction, holding the workspace's event counter lock for seconds.
     kiwi()
     warm_up()
-    if args.with_worker:
-        threading.Thread(
-            target=run_worker_loop, kwargs={"interval": 0.2}, name="sonnim-worker", daemon=True
-        ).start()
     if not settings.REDIS_URL and not args.with_worker:
         logger.warning(
             "no REDIS_URL: pushes from a separate worker process will not reach this server's websockets"
@@ -165,12 +176,63 @@ def serve(args: argparse.Namespace) -> int:
         log_level="warning",
         ws="websockets-sansio",
     )
+    sockets = [config.bind_socket()] if workers > 1 else None
+    connections.close_all()  # no connection may be shared with a forked child
+    children, is_child = _fork_workers(workers - 1)
+    if args.with_worker and not is_child:  # one task worker, in the first process
+        threading.Thread(
+            target=run_worker_loop, kwargs={"interval": 0.2}, name="sonnim-worker", daemon=True
+        ).start()
+    try:
+        _run_http(config, sockets, announce=None if is_child else f"http://{args.host}:{args.port}/")
+    finally:
+        _stop_children(children)
+    return 0
+
+
+def _fork_workers(count: int) -> tuple[list[int], bool]:
+    """Fork `count` more HTTP processes: (their pids, False) in the parent, ([], True) in each child. The
+    models and Django's startup heap are shared copy-on-write (gc.freeze() kept the collector off them).
+    A child dies with its parent (PR_SET_PDEATHSIG), so stopping the first process stops them all."""
+    import ctypes
+    import os
+    import signal
+
+    children = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+            except (OSError, AttributeError):  # not Linux: the parent's _stop_children still ends it
+                pass
+            return [], True
+        children.append(pid)
+    return children, False
+
+
+def _stop_children(children: list[int]) -> None:
+    import os
+    import signal
+
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+
+
+def _run_http(config, sockets, *, announce: str | None) -> None:
+    import uvicorn
+
+    from sonnim.core import realtime
+
     server = uvicorn.Server(config)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     realtime.set_server_loop(loop)
-    loop.run_until_complete(_serve_announced(server, f"http://{args.host}:{args.port}/"))
-    return 0
+    loop.run_until_complete(_serve_announced(server, announce, sockets))
 
 
 def warm_up() -> None:
@@ -186,12 +248,12 @@ def warm_up() -> None:
     gc.freeze()
 
 
-async def _serve_announced(server, url: str) -> None:
+async def _serve_announced(server, url: str | None, sockets=None) -> None:
     """Say "serving" only once the port is bound: scripts (and tests) wait for that line, then connect."""
-    serving = asyncio.ensure_future(server.serve())
+    serving = asyncio.ensure_future(server.serve(sockets=sockets))
     while not server.started and not serving.done():
         await asyncio.sleep(0.05)
-    if server.started:
+    if server.started and url:
         print(f"Sonnim is serving on {url} (HTTP and websockets)", flush=True)
     await serving
 

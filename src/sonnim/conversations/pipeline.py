@@ -16,7 +16,7 @@ from sonnim.assist.steps import bot_turn, triage
 from sonnim.automation.routing import route
 from sonnim.automation.rules.engine import run_rules_step as run_rules
 from sonnim.core.actors import SYSTEM, Actor
-from sonnim.core.bulk import update_rows
+from sonnim.core.bulk import insert_rows, update_rows
 from sonnim.core.errors import SonnimError
 from sonnim.core.korean import detect_language
 from sonnim.customers.models import Customer
@@ -156,7 +156,7 @@ def _receive_common(inbox: Inbox, inbounds: list[InboundMessage]) -> list[Receiv
     for n, (conversation, is_new) in zip(fresh, threads, strict=True):
         message = new_message(conversation, inbounds[n])
         contexts[n] = StepContext(inbox, conversation.customer, conversation, message, is_new)
-    Message.objects.bulk_create([context.message for context in contexts.values()])
+    insert_rows([context.message for context in contexts.values()])
     indexed = []
     for context in contexts.values():
         indexed.append((context.message, context.conversation.message_count == 0))

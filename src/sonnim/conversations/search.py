@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from sonnim.core.bulk import insert_rows
 from sonnim.core.korean import search_tokens
 from sonnim.core.models import Workspace
 
@@ -75,7 +76,7 @@ def index_messages(messages: list[tuple]) -> None:
 def _insert(entries: list[SearchEntry]) -> None:
     if not entries:
         return
-    SearchEntry.objects.bulk_create(entries)
+    insert_rows(entries)
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             sql = f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (%s, %s)"  # noqa: S608 - constant table

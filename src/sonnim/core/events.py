@@ -10,6 +10,7 @@ from functools import partial
 from django.db import connection, transaction
 
 from .actors import Actor
+from .bulk import insert_rows
 from .models import Event, EventCounter, Workspace
 
 _TAKE_SEQS = (
@@ -41,15 +42,19 @@ def record_event(
 ) -> Event:
     _require_transaction("record_event")
     workspace_id = workspace if isinstance(workspace, int) else workspace.pk
-    event = Event.objects.create(
-        workspace_id=workspace_id,
-        seq=take_seqs(workspace_id),
-        type=type,
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        conversation_id=conversation_id,
-        customer_id=customer_id,
-        data=data or {},
+    (event,) = insert_rows(
+        [
+            Event(
+                workspace_id=workspace_id,
+                seq=take_seqs(workspace_id),
+                type=type,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                conversation_id=conversation_id,
+                customer_id=customer_id,
+                data=data or {},
+            )
+        ]
     )
     from . import realtime  # realtime imports channels; keep model-only imports light
 
@@ -79,18 +84,20 @@ def record_events(pending: list[PendingEvent], *, actor: Actor) -> list[Event]:
     created: list[Event] = []
     for workspace_id, items in sorted(by_workspace.items()):  # one lock order for every writer
         first = take_seqs(workspace_id, len(items)) - len(items) + 1
-        created += Event.objects.bulk_create(
-            Event(
-                workspace_id=workspace_id,
-                seq=first + i,
-                type=item.type,
-                actor_kind=(item.actor or actor).kind,
-                actor_id=(item.actor or actor).id,
-                conversation_id=item.conversation_id,
-                customer_id=item.customer_id,
-                data=item.data,
-            )
-            for i, item in enumerate(items)
+        created += insert_rows(
+            [
+                Event(
+                    workspace_id=workspace_id,
+                    seq=first + i,
+                    type=item.type,
+                    actor_kind=(item.actor or actor).kind,
+                    actor_id=(item.actor or actor).id,
+                    conversation_id=item.conversation_id,
+                    customer_id=item.customer_id,
+                    data=item.data,
+                )
+                for i, item in enumerate(items)
+            ]
         )
     if created:
         from . import realtime

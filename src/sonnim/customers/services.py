@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from sonnim.core import crypto
 from sonnim.core.actors import Actor
+from sonnim.core.bulk import insert_rows
 from sonnim.core.errors import SonnimError
 from sonnim.core.models import Workspace
 from sonnim.inboxes.adapters.base import ChannelEvent, SenderIdentity
@@ -62,15 +63,17 @@ def resolve_customers(
         # A concurrent first message of one of these senders makes the identity insert fail: the caller
         # (the pipeline's batch) rolls back to its savepoint and goes one by one.
         customers = create_customers(workspace, senders=new, actor=actor)
-        Identity.objects.bulk_create(
-            Identity(
-                workspace=workspace,
-                customer=customer,
-                kind=kind,
-                external_id=sender.external_id,
-                display_name=sender.name[:200],
-            )
-            for sender, customer in zip(new, customers, strict=True)
+        insert_rows(
+            [
+                Identity(
+                    workspace=workspace,
+                    customer=customer,
+                    kind=kind,
+                    external_id=sender.external_id,
+                    display_name=sender.name[:200],
+                )
+                for sender, customer in zip(new, customers, strict=True)
+            ]
         )
         found.update((sender.external_id, customer) for sender, customer in zip(new, customers, strict=True))
     return found
@@ -129,9 +132,11 @@ def create_customer(
 
 def create_customers(workspace: Workspace, *, senders: list[SenderIdentity], actor: Actor) -> list[Customer]:
     """create_customer() for many senders at once (the pipeline's batch), in one insert per table."""
-    customers = Customer.objects.bulk_create(
-        _new_customer(workspace, name=sender.name, email=sender.email, phone=sender.phone)
-        for sender in senders
+    customers = insert_rows(
+        [
+            _new_customer(workspace, name=sender.name, email=sender.email, phone=sender.phone)
+            for sender in senders
+        ]
     )
     events.customers_created(customers, actor=actor)
     from sonnim.conversations import search

@@ -1,23 +1,98 @@
-"""Django's SQLite backend, with one in-process queue for writers.
+"""Django's SQLite backend, with one queue for writers: in-process and across processes.
 
 SQLite lets one writer in at a time. Django starts every transaction with BEGIN IMMEDIATE, and a writer
 that finds the file locked waits in SQLite's busy handler, which sleeps and retries (1, 2, 5 ... 100 ms
 naps): under concurrent requests a waiting writer sleeps on long after the lock is free, and the slowest
-requests took seconds. Here the threads of one process queue on a lock first, and the next one starts the
-moment the last one commits. Between processes (the server and a worker) SQLite's busy handler still
-decides. An in-memory database (one connection) needs no queue."""
+requests took seconds. Here a writer queues first: the threads of one process on a lock, then the
+processes (the server's workers, the task worker, the CLI) on an exclusive flock() of `<db>.writer`,
+which the kernel hands to the next waiter the moment the last one commits. A waiter blocks without the
+GIL, so the process's other threads go on parsing requests meanwhile. The queue waits no longer than
+SQLite itself would; after that SQLite's own busy handling decides. An in-memory database (one
+connection) needs no queue."""
 
+import fcntl
+import os
 import threading
+import time
 
 from django.db.backends.sqlite3 import base
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
+_guard = threading.Lock()
 
 
-def _writer_lock(name: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(name, threading.Lock())
+class _TimedOut(Exception):
+    pass
+
+
+_queues: dict[str, "_WriterQueue"] = {}
+
+
+class _WriterQueue:
+    """One database file's writers: a thread lock, then a file lock shared with the other processes."""
+
+    def __init__(self, path: str) -> None:
+        self._threads = threading.Lock()
+        self._path = f"{path}.writer"
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self._threads.acquire(timeout=timeout):
+            return False
+        try:
+            self._lock_file(deadline)
+        except _TimedOut:
+            return False  # the thread lock goes back with the late file lock (_release_when_taken)
+        except OSError:  # a read-only directory, say: SQLite's busy handling still protects the file
+            self._fd = None
+        return True
+
+    def _lock_file(self, deadline: float) -> None:
+        if self._fd is None or self._pid != os.getpid():  # a forked child opens its own description
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._pid = os.getpid()
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        # Contended: block in the kernel (no GIL held), on a helper thread so the wait can time out.
+        done = threading.Event()
+
+        def wait() -> None:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            done.set()
+
+        waiter = threading.Thread(target=wait, name="sonnim-sqlite-writer", daemon=True)
+        waiter.start()
+        if done.wait(max(0.0, deadline - time.monotonic())):
+            return
+        # Timed out: the waiter still gets the file lock eventually. This process's other writers keep
+        # queueing on the thread lock until it is given back, or the next one would be handed a lock (the
+        # same open file's) that the late waiter is about to drop under it.
+        threading.Thread(target=self._release_when_taken, args=(waiter,), daemon=True).start()
+        raise _TimedOut
+
+    def _release_when_taken(self, waiter: threading.Thread) -> None:
+        waiter.join()
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None and self._pid == os.getpid():
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+def _queue(name: str) -> _WriterQueue:
+    with _guard:
+        queue = _queues.get(name)
+        if queue is None:
+            queue = _queues[name] = _WriterQueue(name)
+        return queue
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -25,8 +100,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _start_transaction_under_autocommit(self):
         if not self.is_in_memory_db():
-            # no longer than SQLite itself would wait: after that, SQLite's own busy handling decides
-            self._holds_writer_lock = _writer_lock(str(self.settings_dict["NAME"])).acquire(
+            self._holds_writer_lock = _queue(str(self.settings_dict["NAME"])).acquire(
                 timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5))
             )
         try:
@@ -38,7 +112,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _release_writer_lock(self) -> None:
         if self._holds_writer_lock:
             self._holds_writer_lock = False
-            _writer_lock(str(self.settings_dict["NAME"])).release()
+            _queue(str(self.settings_dict["NAME"])).release()
 
     def _commit(self):
         try:
