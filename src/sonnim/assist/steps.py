@@ -5,11 +5,12 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.db.models import Count
+from django.db import connection
 from django.utils import timezone
 
 from sonnim.conversations.choices import Direction
 from sonnim.conversations.models import Conversation
+from sonnim.core import rows
 
 from .services import apply_triage, apply_triages
 from .triage import triage_text
@@ -31,16 +32,18 @@ def repeated_contacts(context: "StepContext") -> int:
 
 def repeated_contact_counts(workspace_id: int, customer_ids: set[int]) -> dict[int, int]:
     """repeated_contacts() of many customers in one query."""
+    if not customer_ids:
+        return {}
     since = timezone.now() - REPEAT_WINDOW
-    rows = (
-        Conversation.objects.for_workspace(workspace_id)
-        .filter(customer_id__in=customer_ids, created_at__gte=since)
-        .order_by()
-        .values("customer_id")
-        .annotate(n=Count("pk"))
-        .values_list("customer_id", "n")
+    ids = list(customer_ids)
+    table = connection.ops.quote_name(Conversation._meta.db_table)
+    sql = (  # every inbound message asks: hand-written SQL (see core/rows.py) for the ORM's GROUP BY query
+        f"SELECT customer_id, COUNT(*) FROM {table} WHERE workspace_id = %s"  # noqa: S608 - our names
+        f" AND customer_id IN ({rows.placeholders(ids)}) AND created_at >= %s GROUP BY customer_id"
     )
-    return dict(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [workspace_id, *ids, connection.ops.adapt_datetimefield_value(since)])
+        return dict(cursor.fetchall())
 
 
 def _wants_triage(context: "StepContext") -> bool:

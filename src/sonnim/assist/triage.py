@@ -7,6 +7,7 @@ model's answer raised by rules that must never be missed (legal threats, injurie
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.conf import settings
 from sonnim.core.korean import detect_language
 
 from .features import features
-from .model import TextModel, load_cached
+from .model import Prediction, TextModel, load_cached
 
 MODELS_DIR = Path(__file__).parent / "models"
 TASKS = ("category", "sentiment", "urgency")
@@ -72,19 +73,47 @@ def raise_urgency(*levels: str) -> str:
 
 
 def triage_text(text: str, *, workspace_id: int | None = None, repeated_contacts: int = 0) -> Triage:
-    feats = Counter(features(text))  # the Kiwi analysis and the counting run once for the three models
-    category = category_model(workspace_id).predict_features(feats)
-    sentiment = default_model("sentiment").predict_features(feats)
-    urgency = default_model("urgency").predict_features(feats).label
-    score = sentiment.scores.get("positive", 0.0) - sentiment.scores.get("negative", 0.0)
-    floor = rule_urgency(text, repeated_contacts=repeated_contacts)
-    if sentiment.label == "negative" and sentiment.confidence >= 0.8:
-        floor = raise_urgency(floor, "medium")
+    models = _text_triage(text, category_model(workspace_id))
+    floor = raise_urgency(models.floor, rule_urgency(text, repeated_contacts=repeated_contacts))
     return Triage(
+        language=models.language,
+        category=models.category.label,
+        category_confidence=models.category.confidence,
+        sentiment=models.sentiment.label,
+        sentiment_score=models.sentiment_score,
+        urgency=raise_urgency(models.urgency, floor),
+    )
+
+
+def prepare_triage(text: str, *, workspace_id: int | None = None) -> None:
+    """Run the text's models now (they need no database), so that triage_text() inside the pipeline's
+    write transaction finds them done: see conversations.pipeline.prepare."""
+    _text_triage(text, category_model(workspace_id))
+
+
+@dataclass(frozen=True)
+class _ModelsSay:
+    language: str
+    category: Prediction
+    sentiment: Prediction
+    sentiment_score: float  # P(positive) - P(negative), in [-1, 1]
+    urgency: str
+    floor: str  # what the models' own answers demand at least (a confident negative: medium)
+
+
+@lru_cache(maxsize=4096)  # one batch's texts (up to 1,000) prepared before their transaction stay here
+def _text_triage(text: str, category: TextModel) -> _ModelsSay:
+    """What the models say of a text: no database, no workspace rules. Keyed by the category model
+    object too, so a workspace's retrained model is never answered from the old one's results."""
+    feats = Counter(features(text))  # the Kiwi analysis and the counting run once for the three models
+    sentiment = default_model("sentiment").predict_features(feats)
+    score = sentiment.scores.get("positive", 0.0) - sentiment.scores.get("negative", 0.0)
+    confident_negative = sentiment.label == "negative" and sentiment.confidence >= 0.8
+    return _ModelsSay(
         language=detect_language(text),
-        category=category.label,
-        category_confidence=category.confidence,
-        sentiment=sentiment.label,
+        category=category.predict_features(feats),
+        sentiment=sentiment,
         sentiment_score=round(score, 3),
-        urgency=raise_urgency(urgency, floor),
+        urgency=default_model("urgency").predict_features(feats).label,
+        floor="medium" if confident_negative else "low",
     )

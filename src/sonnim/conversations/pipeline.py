@@ -13,6 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from sonnim.assist.steps import bot_turn, triage
+from sonnim.assist.triage import prepare_triage
 from sonnim.automation.routing import route
 from sonnim.automation.rules.engine import run_rules_step as run_rules
 from sonnim.core.actors import SYSTEM, Actor
@@ -31,6 +32,7 @@ from . import events, search
 from .attachments import check_attachment, store_attachment
 from .choices import ACTIVE_STATUSES, DeliveryStatus, Direction, Status
 from .models import Conversation, Message
+from .selectors import stored_messages, threads_of
 from .services import record_delivery, send_reply  # noqa: F401 - send_reply: re-exported for entry points
 
 logger = logging.getLogger("sonnim.pipeline")
@@ -70,9 +72,10 @@ def receive_message(inbound: InboundMessage, *, inbox: Inbox | None = None) -> R
     `inbox`: the caller's already loaded inbox (with its workspace), e.g. the one its key authenticated."""
     for a in inbound.attachments:  # refuse bad files before anything is written
         check_attachment(a.filename, a.content_type, a.data)
+    if inbox is None or inbox.pk != inbound.inbox_id:
+        inbox = Inbox.objects.select_related("workspace").get(pk=inbound.inbox_id)
+    prepare(inbox, [inbound])
     with transaction.atomic():
-        if inbox is None or inbox.pk != inbound.inbox_id:
-            inbox = Inbox.objects.select_related("workspace").get(pk=inbound.inbox_id)
         if inbound.bounce is not None:
             return receive_bounce(inbox, inbound)
         try:
@@ -104,6 +107,7 @@ def receive_many(inbox: Inbox, inbounds: list[InboundMessage]) -> list[Received 
     through receive_message() one by one."""
     results: list[Received | SonnimError | None] = [None] * len(inbounds)
     common = [n for n, inbound in enumerate(inbounds) if _takes_common_path(inbox, inbound)]
+    prepare(inbox, inbounds)
     with transaction.atomic():
         try:
             with transaction.atomic():  # savepoint: a message stored meanwhile by another process
@@ -121,6 +125,19 @@ def receive_many(inbox: Inbox, inbounds: list[InboundMessage]) -> list[Received 
     return results
 
 
+def prepare(inbox: Inbox, inbounds: list[InboundMessage]) -> None:
+    """The steps' work on the text alone, done before the write transaction: the search index's Kiwi
+    analysis and the triage models need no database, and both remember their results (core.korean.analyze,
+    assist.triage), so the steps inside find them done. The transaction then holds SQLite's one write lock
+    (on PostgreSQL, the workspace's event counter row) only for the database work, and the other writers
+    (another server process, the task worker) get in sooner."""
+    for inbound in inbounds:
+        if inbound.bounce is None and inbound.text.strip():
+            search.prepare_text(inbound.text)
+            if not inbound.is_echo:
+                prepare_triage(inbound.text, workspace_id=inbox.workspace_id)
+
+
 def _takes_common_path(inbox: Inbox, inbound: InboundMessage) -> bool:
     return (
         inbox.pk == inbound.inbox_id
@@ -134,12 +151,7 @@ def _takes_common_path(inbox: Inbox, inbound: InboundMessage) -> bool:
 def _receive_common(inbox: Inbox, inbounds: list[InboundMessage]) -> list[Received]:
     """receive_many's common part. Step for step what receive_message does, for the whole batch at a time:
     duplicates -> customers -> conversations -> messages -> steps."""
-    stored = {
-        m.external_id: m
-        for m in Message.objects.filter(
-            inbox=inbox, external_id__in={i.external_id for i in inbounds}
-        ).select_related("conversation")
-    }
+    stored = {m.external_id: m for m in stored_messages(inbox, {i.external_id for i in inbounds})}
     first_of: dict[str, int] = {}  # external id -> its first index in the batch
     for n, inbound in enumerate(inbounds):
         first_of.setdefault(inbound.external_id, n)
@@ -241,11 +253,8 @@ def open_conversations(
     if connection.features.has_select_for_update:  # the lock order: customers (in pk order), conversations
         list(Customer.objects.select_for_update().filter(pk__in={k[0] for k in keys}).order_by("pk"))
     latest: dict[tuple[int, str], Conversation] = {}
-    for conversation in (
-        Conversation.objects.for_workspace(inbox.workspace_id)
-        .filter(inbox=inbox, customer_id__in={k[0] for k in keys}, thread_key__in={k[1] for k in keys})
-        .order_by("-created_at", "-pk")
-        .select_for_update()
+    for conversation in threads_of(
+        inbox, customer_ids={k[0] for k in keys}, thread_keys={k[1] for k in keys}
     ):
         latest.setdefault((conversation.customer_id, conversation.thread_key), conversation)
     found: dict[tuple[int, str], Conversation] = {}

@@ -47,6 +47,11 @@ def _delete(**filters) -> None:
     SearchEntry.objects.filter(pk__in=ids).delete()
 
 
+def prepare_text(text: str) -> None:
+    """Analyze a text that is about to be indexed (the analysis is remembered): see pipeline.prepare()."""
+    search_tokens(text)
+
+
 def index_message(message) -> None:
     """Index a message's text (and the conversation subject with its first message)."""
     index_messages([(message, message.conversation.message_count <= 1)])

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from sonnim.core import rows
 from sonnim.core.errors import NotFound, SonnimError
 from sonnim.core.models import Workspace
 
@@ -419,3 +420,37 @@ def reply_inboxes(conversation: Conversation) -> list:
         .order_by("name", "pk")
     )
     return [conversation.inbox, *others]
+
+
+# -- the inbound pipeline's reads (every message): hand-written SQL, see core/rows.py ---------------------
+
+
+def stored_messages(inbox, external_ids: set[str]) -> list[Message]:
+    """The messages of `inbox` already stored under these external ids, with their conversations
+    (Message.objects.filter(inbox=inbox, external_id__in=ids).select_related("conversation"))."""
+    if not external_ids:
+        return []
+    ids = list(external_ids)
+    return rows.select(
+        Message,
+        f"{{t}}.inbox_id = %s AND {{t}}.external_id IN ({rows.placeholders(ids)})",
+        [inbox.pk, *ids],
+        related=(("conversation", Conversation),),
+    )
+
+
+def threads_of(inbox, *, customer_ids: set[int], thread_keys: set[str]) -> list[Conversation]:
+    """The inbox's conversations of these customers and thread keys, newest first, locked for the
+    pipeline's update (the customers' rows are locked first: the pipeline's lock order)."""
+    customers, keys = list(customer_ids), list(thread_keys)
+    if not customers or not keys:
+        return []
+    return rows.select(
+        Conversation,
+        f"{{t}}.workspace_id = %s AND {{t}}.inbox_id = %s"
+        f" AND {{t}}.customer_id IN ({rows.placeholders(customers)})"
+        f" AND {{t}}.thread_key IN ({rows.placeholders(keys)})",
+        [inbox.workspace_id, inbox.pk, *customers, *keys],
+        order_by="{t}.created_at DESC, {t}.id DESC",
+        for_update=True,
+    )

@@ -14,7 +14,7 @@ from sonnim.core.errors import SonnimError
 from sonnim.inboxes.adapters.base import InboundMessage
 from sonnim.inboxes.models import Inbox
 
-from .pipeline import Received, receive_many, receive_message
+from .pipeline import Received, prepare, receive_many, receive_message
 
 logger = logging.getLogger("sonnim.pipeline")
 
@@ -28,6 +28,7 @@ _leading = False
 def receive_together(inbound: InboundMessage, *, inbox: Inbox) -> Received:
     """receive_message(inbound, inbox=inbox), stored with whatever arrives at the same time."""
     global _leading
+    prepare(inbox, [inbound])  # on this request's own thread, while the leader stores the others
     mine: Future = Future()
     with _lock:
         _waiting.append((inbox, inbound, mine))

@@ -56,3 +56,42 @@ def load_with(model: type[Model], row, *related: tuple[str, type[Model]]):
         model._meta.get_field(name).set_cached_value(instance, load(related_model, row[start:end]))
         start = end
     return instance
+
+
+def select[M: Model](
+    model: type[M],
+    where: str,
+    params: list,
+    *,
+    related: tuple[tuple[str, type[Model]], ...] = (),
+    order_by: str = "",
+    for_update: bool = False,
+) -> list[M]:
+    """Instances of `model` matching `where` (SQL with %s placeholders; `{t}` stands for the model's quoted
+    table name), each with its `related` foreign keys loaded from a JOIN as select_related() would.
+    for_update locks the rows (PostgreSQL; SQLite's write transaction is exclusive anyway)."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    selected = [columns(model)]
+    joins = []
+    for name, related_model in related:
+        other = qn(related_model._meta.db_table)
+        column = qn(model._meta.get_field(name).column)
+        selected.append(columns(related_model))
+        joins.append(f"JOIN {other} ON {table}.{column} = {other}.{qn(related_model._meta.pk.column)}")
+    sql = f"SELECT {', '.join(selected)} FROM {table} {' '.join(joins)} WHERE {where.format(t=table)}"  # noqa: S608
+    if order_by:
+        sql += f" ORDER BY {order_by.format(t=table)}"
+    if for_update and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    return [load_with(model, row, *related) for row in found]
+
+
+def placeholders(values) -> str:
+    """`%s, %s, ...` for a non-empty IN list."""
+    if not values:
+        raise ValueError("an IN list needs at least one value")
+    return ", ".join(["%s"] * len(values))
