@@ -12,6 +12,7 @@ connection) needs no queue."""
 
 import fcntl
 import os
+import queue
 import threading
 import time
 
@@ -27,6 +28,15 @@ class _TimedOut(Exception):
 _queues: dict[str, "_WriterQueue"] = {}
 
 
+class _Wait:
+    """One contended acquire, handed to the queue's helper thread."""
+
+    def __init__(self) -> None:
+        self.taken = threading.Event()
+        self.guard = threading.Lock()
+        self.abandoned = False
+
+
 class _WriterQueue:
     """One database file's writers: a thread lock, then a file lock shared with the other processes."""
 
@@ -35,6 +45,7 @@ class _WriterQueue:
         self._path = f"{path}.writer"
         self._fd: int | None = None
         self._pid = 0
+        self._waits: queue.SimpleQueue[_Wait] = queue.SimpleQueue()
 
     def acquire(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -43,7 +54,7 @@ class _WriterQueue:
         try:
             self._lock_file(deadline)
         except _TimedOut:
-            return False  # the thread lock goes back with the late file lock (_release_when_taken)
+            return False  # the thread lock goes back with the late file lock (_helper)
         except OSError:  # a read-only directory, say: SQLite's busy handling still protects the file
             self._fd = None
         return True
@@ -52,32 +63,38 @@ class _WriterQueue:
         if self._fd is None or self._pid != os.getpid():  # a forked child opens its own description
             self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._pid = os.getpid()
+            self._waits = queue.SimpleQueue()
+            threading.Thread(target=self._helper, name="sonnim-sqlite-writer", daemon=True).start()
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
             pass
-        # Contended: block in the kernel (no GIL held), on a helper thread so the wait can time out.
-        done = threading.Event()
-
-        def wait() -> None:
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            done.set()
-
-        waiter = threading.Thread(target=wait, name="sonnim-sqlite-writer", daemon=True)
-        waiter.start()
-        if done.wait(max(0.0, deadline - time.monotonic())):
+        # Contended: the helper thread blocks in the kernel (no GIL held), so this wait can time out.
+        wait = _Wait()
+        self._waits.put(wait)
+        if wait.taken.wait(max(0.0, deadline - time.monotonic())):
             return
-        # Timed out: the waiter still gets the file lock eventually. This process's other writers keep
-        # queueing on the thread lock until it is given back, or the next one would be handed a lock (the
-        # same open file's) that the late waiter is about to drop under it.
-        threading.Thread(target=self._release_when_taken, args=(waiter,), daemon=True).start()
+        with wait.guard:
+            if wait.taken.is_set():
+                return
+            # The helper gets the file lock eventually and gives it back with the thread lock: until then
+            # this process's other writers keep queueing, or the next one would be handed a lock (the
+            # same open file's) that is about to be dropped under it.
+            wait.abandoned = True
         raise _TimedOut
 
-    def _release_when_taken(self, waiter: threading.Thread) -> None:
-        waiter.join()
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
-        self._threads.release()
+    def _helper(self) -> None:
+        waits, fd = self._waits, self._fd
+        while True:
+            wait = waits.get()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            with wait.guard:
+                if not wait.abandoned:
+                    wait.taken.set()
+                    continue
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            self._threads.release()
 
     def release(self) -> None:
         try:
