@@ -61,10 +61,9 @@ def index_messages(messages: list[tuple]) -> None:
     """Index many messages in one insert per table: (message, is the conversation's first message)."""
     entries = []
     for message, first in messages:
-        text = message.text
-        if first and message.conversation.subject:
-            text = f"{message.conversation.subject}\n{text}"
-        tokens = search_tokens(text)
+        tokens = search_tokens(message.text)  # analyzed before the transaction (pipeline.prepare)
+        if first and message.conversation.subject:  # the subject on its own: the text's analysis is reused
+            tokens = search_tokens(message.conversation.subject) + tokens
         if tokens:
             entries.append(
                 SearchEntry(

@@ -215,3 +215,18 @@ def test_our_own_reply_coming_back_is_not_stored(email_inbox, post_mail):
     )
     assert (response.status_code, response.json()["code"]) == (200, "own_message")
     assert Message.objects.count() == 1
+
+
+def test_the_parsers_html_allowlist_stands_and_the_subject_is_searchable(email_inbox, post_mail, workspace):
+    html = (
+        '<p style="color: #c00">배송 언제 오나요?</p><img src="cid:receipt-1" alt="영수증">'
+        '<script>alert(1)</script><img src="https://tracker.example/pixel.gif">'
+    )
+    response = post_mail(email_inbox, raw_mail(subject="교환 요청", message_id="html-1@x.kr", html=html))
+    assert response.status_code == 200
+    message = Message.objects.get(inbox=email_inbox.inbox)
+    assert 'style="color:#c00"' in message.html and "cid:receipt-1" in message.html  # kept, not re-cleaned
+    assert "<script" not in message.html and "tracker.example" not in message.html
+    from sonnim.conversations.search import search
+
+    assert [hit.conversation_id for hit in search(workspace, "교환")] == [message.conversation_id]
