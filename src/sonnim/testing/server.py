@@ -47,10 +47,19 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 
 class ServerProcess:
-    def __init__(self, *, with_worker: bool = False, env: dict | None = None) -> None:
+    def __init__(self, *, with_worker: bool = False, env: dict | None = None, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "sonnim.cli", "serve", "--port", str(self.port)]
+        args = [
+            sys.executable,
+            "-m",
+            "sonnim.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+        ]
         if with_worker:
             args.append("--with-worker")
         self._start(args, subprocess_env(**(env or {})))

@@ -86,3 +86,16 @@ def test_cli_errors_are_json_with_a_code():
     assert no_agent["code"] == "agent_not_found"
     assert not Inbox.objects.exists()
     assert not ApiToken.objects.exists()
+
+
+def test_serve_with_several_workers_needs_redis():
+    env = {**subprocess_env(), "REDIS_URL": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "sonnim.cli", "serve", "--workers", "2", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "(redis_required)" in done.stderr and "REDIS_URL" in done.stderr

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import pytest
@@ -304,3 +305,57 @@ def test_two_servers_and_a_worker_share_events_and_deliveries(workspace, agent):
         [request] = shop.requests
         assert request.json()["text"] == "두 번째 서버에서 답장"
         assert request.json()["recipient"] == {"external_id": "u-1"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_serve_with_two_http_processes_loses_no_message_and_no_event(workspace, agent):
+    """`serve --workers 2`: connections land on either process; every message is stored once and every
+    event reaches a websocket held by one of them, in sequence, through Redis (SQLite writers of both
+    processes queue on core/sqlite's file lock)."""
+    if not settings.REDIS_URL:
+        pytest.skip("pushes between processes need the Redis channel layer (REDIS_URL)")
+    token = create_api_token(agent).key
+    created = create_inbox(workspace, kind="api", name="두 프로세스")
+    inbox = type("Inbox", (), {"inbox": created.inbox, "key": created.key})
+    server = ServerProcess(workers=2)
+    try:
+        children = [p for p in Path("/proc").glob("[0-9]*/stat") if _ppid(p) == server.proc.pid]
+        assert len(children) == 1  # the first process and one forked worker
+
+        async def scenario():
+            async with ws_connect(server, token) as ws:
+                hello = await receive(ws)
+                with ThreadPoolExecutor(max_workers=6) as pool:  # a new connection per message
+                    sent = list(
+                        pool.map(
+                            lambda n: post_inbound_http(server.url, inbox, inbound_payload(f"wk-{n}")),
+                            range(24),
+                        )
+                    )
+                frames = []
+                while len([f for f in frames if f["event"]["type"] == "message.received"]) < 24:
+                    if (frame := await receive(ws, timeout=15))["type"] == "event":
+                        frames.append(frame)
+                return hello, sent, frames
+
+        try:
+            hello, sent, frames = run_async(scenario())
+        except Exception:
+            print(server.stop()[-4000:])
+            raise
+    finally:
+        output = server.stop()
+    assert "Traceback" not in output, output[-3000:]
+    assert len({s["message_id"] for s in sent}) == 24 and not any(s["duplicate"] for s in sent)
+    # Each process pushes its own commits in order; two processes' pushes may interleave on the way (the
+    # client orders them by seq and asks for any gap), but none is lost.
+    pushed = sorted(f["event"]["seq"] for f in frames)
+    assert pushed == list(range(hello["last_seq"] + 1, hello["last_seq"] + 1 + len(pushed)))
+    assert Event.objects.filter(workspace=workspace, type="message.received").count() == 24
+
+
+def _ppid(stat: Path) -> int | None:
+    try:
+        return int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
