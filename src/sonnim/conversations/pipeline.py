@@ -32,7 +32,7 @@ from . import events, search
 from .attachments import check_attachment, store_attachment
 from .choices import ACTIVE_STATUSES, DeliveryStatus, Direction, Status
 from .models import Conversation, Message
-from .selectors import stored_messages, threads_of
+from .selectors import latest_thread, stored_messages, threads_of
 from .services import record_delivery, send_reply  # noqa: F401 - send_reply: re-exported for entry points
 
 logger = logging.getLogger("sonnim.pipeline")
@@ -282,13 +282,7 @@ def find_or_open_conversation(
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
     thread_key = thread_key_for(inbox, customer, inbound)
     latest = find_email_thread(inbox, customer, inbound) if inbox.kind == ChannelKind.EMAIL else None
-    latest = latest or (
-        Conversation.objects.for_workspace(inbox.workspace_id)
-        .filter(inbox=inbox, thread_key=thread_key, customer=customer)
-        .order_by("-created_at", "-pk")
-        .select_for_update()
-        .first()
-    )
+    latest = latest or latest_thread(inbox, customer_id=customer.pk, thread_key=thread_key)
     now = timezone.now()
     actor = Actor.customer(customer)
     if latest is not None:
@@ -311,13 +305,17 @@ def find_or_open_conversation(
         latest.save(update_fields=["status", "resolved_at"])
         events.conversation_reopened(latest, actor=actor, previous_status=Status.RESOLVED)
         return latest, False
-    conversation = Conversation.objects.create(
-        workspace_id=inbox.workspace_id,
-        inbox=inbox,
-        customer=customer,
-        thread_key=thread_key,
-        subject=inbound.subject[:300],
-        last_message_at=now,
+    (conversation,) = insert_rows(
+        [
+            Conversation(
+                workspace_id=inbox.workspace_id,
+                inbox=inbox,
+                customer=customer,
+                thread_key=thread_key,
+                subject=inbound.subject[:300],
+                last_message_at=now,
+            )
+        ]
     )
     events.conversation_created(conversation, actor=actor)
     return conversation, True
@@ -326,7 +324,7 @@ def find_or_open_conversation(
 def store_inbound_message(conversation: Conversation, inbound: InboundMessage) -> Message:
     """Insert the message (a duplicate external id raises IntegrityError: receive_message() rolls back)."""
     message = new_message(conversation, inbound)
-    message.save(force_insert=True)
+    insert_rows([message])  # the unique (inbox, external_id) raises IntegrityError for a redelivery
     for a in inbound.attachments:
         store_attachment(message, filename=a.filename, content_type=a.content_type, data=a.data)
     touch_conversation(conversation, message)
@@ -416,7 +414,7 @@ TOUCHED_FIELDS = [
 def touch_conversation(conversation: Conversation, message: Message) -> None:
     """Denormalize the newest message onto the conversation (the inbox list reads only this row)."""
     _touch(conversation, message)
-    conversation.save(update_fields=TOUCHED_FIELDS)
+    update_rows([conversation], TOUCHED_FIELDS)  # save(update_fields=...) without compiling the UPDATE
 
 
 def _touch(conversation: Conversation, message: Message) -> None:

@@ -65,6 +65,7 @@ def select[M: Model](
     *,
     related: tuple[tuple[str, type[Model]], ...] = (),
     order_by: str = "",
+    limit: int | None = None,
     for_update: bool = False,
 ) -> list[M]:
     """Instances of `model` matching `where` (SQL with %s placeholders; `{t}` stands for the model's quoted
@@ -82,6 +83,8 @@ def select[M: Model](
     sql = f"SELECT {', '.join(selected)} FROM {table} {' '.join(joins)} WHERE {where.format(t=table)}"  # noqa: S608
     if order_by:
         sql += f" ORDER BY {order_by.format(t=table)}"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     if for_update and connection.features.has_select_for_update:
         sql += " FOR UPDATE"
     with connection.cursor() as cursor:
