@@ -49,6 +49,8 @@ def resolve_customers(
     """resolve_customer() for many senders of one channel (sender external id -> customer): the known
     identities in one query, the others one by one."""
     wanted = {sender.external_id: sender for sender in senders}
+    if not wanted:  # a batch of duplicates or refusals: nothing to resolve, and SQL has no empty IN list
+        return {}
     known = rows.select(  # every inbound message asks: hand-written SQL (core/rows.py)
         Identity,
         f"{{t}}.workspace_id = %s AND {{t}}.kind = %s AND {{t}}.external_id IN ({rows.placeholders(wanted)})",

@@ -211,6 +211,32 @@ def test_batch_stores_each_and_reports_each(client, api_inbox):
     assert Conversation.objects.count() == 3
 
 
+def test_a_batch_sent_again_is_all_duplicates_and_a_batch_of_refusals_stores_nothing(client, api_inbox):
+    import json
+
+    def post(messages):
+        return client.post(
+            f"{api_inbox.url}/batch",
+            data=json.dumps({"messages": messages}),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {api_inbox.key}",
+        )
+
+    messages = [inbound_payload(external_id=f"again-{i}", sender_id=f"u{i}") for i in range(3)]
+    first = post(messages).json()
+    again = post(messages)  # a shop's sync job retrying after a timeout
+    assert again.status_code == 200
+    assert (again.json()["created"], again.json()["duplicates"], again.json()["failed"]) == (0, 3, 0)
+    assert [r["message_id"] for r in again.json()["results"]] == [r["message_id"] for r in first["results"]]
+    bad = {
+        **inbound_payload(external_id="exe"),
+        "attachments": [{"filename": "x.exe", "data_base64": "TVqQ"}],
+    }
+    refused = post([bad])
+    assert (refused.status_code, refused.json()["failed"]) == (200, 1)
+    assert Message.objects.count() == 3
+
+
 def test_logs_carry_no_customer_contact_data(api_inbox, post_inbound, caplog):
     caplog.set_level(logging.DEBUG)
     sender = {"email": "secret.person@example.kr", "phone": "010-9876-5432", "name": "비밀고객"}
