@@ -46,16 +46,20 @@ def default_model(task: str) -> TextModel:
     return load_cached(MODELS_DIR / task)
 
 
+def _workspace_model_path(workspace_id: int, task: str) -> str:
+    return f"{settings.MEDIA_ROOT}/assist/{workspace_id}/{task}"
+
+
 def workspace_model_dir(workspace_id: int, task: str = "category") -> Path:
-    return Path(settings.MEDIA_ROOT) / "assist" / str(workspace_id) / task
+    return Path(_workspace_model_path(workspace_id, task))
 
 
 def category_model(workspace_id: int | None) -> TextModel:
     # Asked twice per inbound message: one stat() of a string path, no Path objects (5x cheaper).
-    if workspace_id is not None and os.path.exists(
-        f"{settings.MEDIA_ROOT}/assist/{workspace_id}/category/model.json"
-    ):
-        return load_cached(workspace_model_dir(workspace_id))
+    if workspace_id is not None:
+        own = _workspace_model_path(workspace_id, "category")
+        if os.path.exists(f"{own}/model.json"):
+            return load_cached(Path(own))
     return default_model("category")
 
 

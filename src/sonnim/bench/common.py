@@ -57,17 +57,6 @@ class Server(ServerProcess):
         self._start([sys.executable, "-m", "sonnim.cli", *args], env)
         self._wait_ready(timeout=180)
 
-    def pids(self) -> list[int]:
-        """The server process and its forked HTTP workers."""
-        children = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:  # field 4: ppid
-                    children.append(int(stat.parent.name))
-            except (OSError, IndexError, ValueError):  # gone meanwhile
-                pass
-        return [self.proc.pid, *children]
-
     def log_tail(self, chars: int = 3000) -> str:
         return self.output()[-chars:]
 

@@ -22,7 +22,7 @@ from .common import (
     machine_load,
 )
 
-CONNECTIONS = 4  # more makes SQLite writers wait on each other longer, for no more throughput
+CONNECTIONS = 4  # a shop's system posting from a few workers; more give bigger group commits (--connections)
 BATCH_SIZE = 1000
 WARMUP = 50
 

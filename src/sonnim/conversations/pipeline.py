@@ -250,12 +250,11 @@ def open_conversations(
     thread whose latest conversation is open takes it as it is, the others go through
     find_or_open_conversation(). The messages of one thread share one Conversation object."""
     keys = [(customer.pk, thread_key_for(inbox, customer, inbound)) for customer, inbound in arrivals]
+    customer_ids = {customer_id for customer_id, _ in keys}
     if connection.features.has_select_for_update:  # the lock order: customers (in pk order), conversations
-        list(Customer.objects.select_for_update().filter(pk__in={k[0] for k in keys}).order_by("pk"))
+        list(Customer.objects.select_for_update().filter(pk__in=customer_ids).order_by("pk"))
     latest: dict[tuple[int, str], Conversation] = {}
-    for conversation in threads_of(
-        inbox, customer_ids={k[0] for k in keys}, thread_keys={k[1] for k in keys}
-    ):
+    for conversation in threads_of(inbox, customer_ids=customer_ids, thread_keys={key for _, key in keys}):
         latest.setdefault((conversation.customer_id, conversation.thread_key), conversation)
     found: dict[tuple[int, str], Conversation] = {}
     result = []

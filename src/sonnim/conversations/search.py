@@ -22,20 +22,6 @@ def workspace_token(workspace_id: int) -> str:
     return f"ws{workspace_id}x"
 
 
-def _store(workspace_id: int, text: str, **ids) -> None:
-    tokens = search_tokens(text)
-    if tokens:
-        _insert(
-            [
-                SearchEntry(
-                    workspace_id=workspace_id,
-                    tokens=" ".join([workspace_token(workspace_id), *tokens]),
-                    **ids,
-                )
-            ]
-        )
-
-
 def _delete(**filters) -> None:
     ids = list(SearchEntry.objects.filter(**filters).values_list("pk", flat=True))
     if not ids:

@@ -458,12 +458,10 @@ def threads_of(inbox, *, customer_ids: set[int], thread_keys: set[str]) -> list[
 
 def latest_thread(inbox, *, customer_id: int, thread_key: str) -> Conversation | None:
     """The customer's newest conversation on this inbox and thread key, locked (threads_of() for one)."""
-    found = rows.select(
+    return rows.first(
         Conversation,
         "{t}.workspace_id = %s AND {t}.inbox_id = %s AND {t}.thread_key = %s AND {t}.customer_id = %s",
         [inbox.workspace_id, inbox.pk, thread_key, customer_id],
         order_by="{t}.created_at DESC, {t}.id DESC",
-        limit=1,
         for_update=True,
     )
-    return found[0] if found else None

@@ -26,16 +26,12 @@ def _plan(model: type[Model], vendor: str) -> tuple[str, list[str], list[tuple[i
     return columns, [f.attname for f in fields], converters
 
 
-def columns(model: type[Model]) -> str:
-    """`"table"."column", ...` of every concrete field, in the order load() reads them."""
+def _columns(model: type[Model]) -> str:
+    """`"table"."column", ...` of every concrete field, in the order _load() reads them."""
     return _plan(model, connection.vendor)[0]
 
 
-def width(model: type[Model]) -> int:
-    return len(model._meta.concrete_fields)
-
-
-def load[M: Model](model: type[M], row) -> M:
+def _load[M: Model](model: type[M], row) -> M:
     """The instance of one row's columns (as columns(model) lists them), converted as the ORM would."""
     _columns, names, converters = _plan(model, connection.vendor)
     values = list(row)
@@ -45,15 +41,14 @@ def load[M: Model](model: type[M], row) -> M:
     return model.from_db(connection.alias, names, values)
 
 
-def load_with(model: type[Model], row, *related: tuple[str, type[Model]]):
-    """load() of a row that continues with the columns of related models (a JOIN), each set as the
-    instance's cached foreign key, as select_related() would: load_with(Inbox, row, ("workspace",
-    Workspace))."""
-    start = width(model)
-    instance = load(model, row[:start])
+def _load_with(model: type[Model], row, related: tuple[tuple[str, type[Model]], ...]):
+    """_load() of a row that continues with the columns of related models (a JOIN), each set as the
+    instance's cached foreign key, as select_related() would."""
+    start = len(model._meta.concrete_fields)
+    instance = _load(model, row[:start])
     for name, related_model in related:
-        end = start + width(related_model)
-        model._meta.get_field(name).set_cached_value(instance, load(related_model, row[start:end]))
+        end = start + len(related_model._meta.concrete_fields)
+        model._meta.get_field(name).set_cached_value(instance, _load(related_model, row[start:end]))
         start = end
     return instance
 
@@ -73,12 +68,12 @@ def select[M: Model](
     for_update locks the rows (PostgreSQL; SQLite's write transaction is exclusive anyway)."""
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
-    selected = [columns(model)]
+    selected = [_columns(model)]
     joins = []
     for name, related_model in related:
         other = qn(related_model._meta.db_table)
         column = qn(model._meta.get_field(name).column)
-        selected.append(columns(related_model))
+        selected.append(_columns(related_model))
         joins.append(f"JOIN {other} ON {table}.{column} = {other}.{qn(related_model._meta.pk.column)}")
     sql = f"SELECT {', '.join(selected)} FROM {table} {' '.join(joins)} WHERE {where.format(t=table)}"  # noqa: S608
     if order_by:
@@ -90,7 +85,13 @@ def select[M: Model](
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
-    return [load_with(model, row, *related) for row in found]
+    return [_load_with(model, row, related) for row in found]
+
+
+def first[M: Model](model: type[M], where: str, params: list, **options) -> M | None:
+    """The first of select(..., limit=1), or None: the ORM's .first() (pass order_by when it matters)."""
+    found = select(model, where, params, limit=1, **options)
+    return found[0] if found else None
 
 
 def placeholders(values) -> str:

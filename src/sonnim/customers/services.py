@@ -83,13 +83,12 @@ def resolve_customers(
 
 
 def _find_identity(workspace: Workspace, kind: str, external_id: str) -> Identity | None:
-    found = rows.select(  # every inbound message asks: hand-written SQL (core/rows.py)
+    return rows.first(  # every inbound message asks: hand-written SQL (core/rows.py); the key is unique
         Identity,
         "{t}.workspace_id = %s AND {t}.kind = %s AND {t}.external_id = %s",
         [workspace.pk, kind, external_id],
         related=(("customer", Customer),),
     )
-    return found[0] if found else None
 
 
 def _follow_merges(customer: Customer) -> Customer:

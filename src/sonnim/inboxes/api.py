@@ -91,9 +91,7 @@ def post_batch(request: HttpRequest, inbox_id: int, payload: BatchIn):
     accepted: list[tuple[int, InboundMessage]] = []
     for index, item in enumerate(payload.messages):
         try:
-            accepted.append(
-                (index, adapter.message_from(item.model_dump(), attachments=_decode_attachments(item)))
-            )
+            accepted.append((index, _inbound(adapter, item)))
         except SonnimError as exc:
             results[index] = _item_error(index, exc)
     received = receive_many(request.auth, [inbound for _index, inbound in accepted])

@@ -3,7 +3,6 @@
 import json
 
 from django.conf import settings
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from sonnim.core import crypto, rows
@@ -39,17 +38,7 @@ def inbox_for_key(key: str, *, inbox_id: int | None = None, kind: str | None = N
 def _inbox_by_key_hash(key_hash: str) -> Inbox | None:
     """Inbox.objects.filter(key_hash=...).select_related("workspace").first(), without compiling the query
     on every inbound request (core/rows.py): the key is unique."""
-    table = connection.ops.quote_name(Inbox._meta.db_table)
-    sql = (
-        f"SELECT {rows.columns(Inbox)}, {rows.columns(Workspace)} FROM {table} "  # noqa: S608 - our names
-        f"JOIN {connection.ops.quote_name(Workspace._meta.db_table)} "
-        f"ON {table}.workspace_id = {connection.ops.quote_name(Workspace._meta.db_table)}.id "
-        f"WHERE {table}.key_hash = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [key_hash])
-        row = cursor.fetchone()
-    return rows.load_with(Inbox, row, ("workspace", Workspace)) if row else None
+    return rows.first(Inbox, "{t}.key_hash = %s", [key_hash], related=(("workspace", Workspace),))
 
 
 def inbox_config(inbox: Inbox) -> InboxConfig:

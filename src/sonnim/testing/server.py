@@ -71,6 +71,17 @@ class ServerProcess:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
+    def pids(self) -> list[int]:
+        """This server's process and the HTTP workers it forked (serve --workers)."""
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == self.proc.pid:  # field 4: ppid
+                    children.append(int(stat.parent.name))
+            except (OSError, IndexError, ValueError):  # gone meanwhile
+                pass
+        return [self.proc.pid, *children]
+
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
