@@ -164,7 +164,9 @@ def test_missed_call_becomes_a_callback_task_under_an_sla(phone, workspace):
     assert conversation.sla_due_at is not None and conversation.sla_state != ""
     assert Event.objects.filter(workspace=workspace, type="call.missed").count() == 1
     assert CallLog.objects.get(inbox=phone.inbox).outcome == "missed"
-    lines = list(Message.objects.filter(conversation=conversation).values_list("text", flat=True))
+    lines = list(
+        Message.objects.filter(conversation=conversation).order_by("pk").values_list("text", flat=True)
+    )
     assert lines == ["📞 수신 전화 - 벨 울림", "📞 부재중 전화 - 콜백 필요"]
 
 

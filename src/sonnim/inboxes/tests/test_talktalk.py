@@ -193,7 +193,9 @@ def test_echo_of_our_own_send_is_dropped(talktalk, naver, workspace, api, agent)
             "textContent": {"text": "내일 도착해요"},
         }
         assert post(talktalk, {**echo, "options": options}).status_code == 200
-    assert list(Message.objects.filter(inbox=talktalk.inbox).values_list("direction", "text")) == [
+    assert list(
+        Message.objects.filter(inbox=talktalk.inbox).order_by("pk").values_list("direction", "text")
+    ) == [
         ("in", "배송 문의"),
         ("out", "내일 도착해요"),
     ]
